@@ -1,0 +1,36 @@
+"""Writing the audit log. Every policy change and every read of someone else's report content calls
+`record()`; there is deliberately no function to change or remove an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+
+from lastweek.access.models import AuditEvent
+
+SYSTEM = "system"
+
+
+def record(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    *,
+    target: models.Model | None = None,
+    scope: str = "",
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. `actor` None means the system itself (a scheduled job, a CLI run)."""
+    user = actor if actor is not None and actor.is_authenticated else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else SYSTEM,
+        action=action,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        scope=scope,
+        purpose=purpose,
+        detail=detail or {},
+    )

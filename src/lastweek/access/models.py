@@ -1,0 +1,123 @@
+"""Who may see what (role grants with a scope) and what was done (the append-only audit log)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from lastweek.org.models import Agency, Unit
+
+
+class Role(models.TextChoices):
+    EMPLOYEE = "employee", "Employee"
+    MANAGER = "manager", "Manager"
+    AGENCY_ADMIN = "agency_admin", "Agency administrator"
+    DIRECTIVE_OWNER = "directive_owner", "Directive owner"
+    REVIEWER = "reviewer", "Reviewer"
+    AUDITOR = "auditor", "Auditor"
+
+
+class Scope(models.TextChoices):
+    ORGANIZATION = "organization", "Whole organization"
+    AGENCY = "agency", "One agency"
+    UNIT = "unit", "One unit and everything below it"
+
+
+class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
+    def in_force(self) -> RoleGrantQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class RoleGrant(models.Model):
+    """A user holds a role over a scope. Grants are revoked, never deleted, so history stays readable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT)
+    reason = models.CharField(max_length=300, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope=Scope.ORGANIZATION, agency=None, unit=None)
+                    | Q(scope=Scope.AGENCY, agency__isnull=False, unit=None)
+                    | Q(scope=Scope.UNIT, agency=None, unit__isnull=False)
+                ),
+                name="rolegrant_scope_matches_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} over {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        """'organization', 'agency:VA' or 'unit:123': the form audit events and the CLI use."""
+        if self.scope == Scope.AGENCY:
+            return f"agency:{self.agency.code}"
+        if self.scope == Scope.UNIT:
+            return f"unit:{self.unit_id}"
+        return "organization"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs) -> int:
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One thing someone did or read. Append-only: the app has no way to change or delete a row, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE from any client."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No database constraint and no cascade: the log must outlive the rows it talks about.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, help_text="The actor's username when it happened.")
+    action = models.CharField(max_length=64, db_index=True, help_text="e.g. roster.import, report.read")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    scope = models.CharField(max_length=64, blank=True, help_text="organization, agency:CODE or unit:ID")
+    purpose = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")

@@ -1,0 +1,68 @@
+"""The one place that answers "which employees may this user see".
+
+Everything that shows people or their reports filters through `employee_filter()`: a user sees
+- themselves, when their account is linked to an employee;
+- everyone below them in the reporting line, when they manage people (derived from the manager tree,
+  no grant needed);
+- the scope of each role grant in force: the whole organization, one agency, or one unit and its subtree.
+Superusers get nothing implicitly: operating the site is not a licence to read people's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from lastweek.access.models import Role, RoleGrant, Scope
+from lastweek.org.models import Employee, reporting_subtree_sql
+
+User = AbstractBaseUser | AnonymousUser
+NOTHING = Q(pk__in=[])
+
+
+def employee_filter(user: User, *, roles: Iterable[str] | None = None, via: str = "") -> Q:
+    """A filter selecting the employees `user` may see, for any model that reaches Employee.
+
+    `via` is the lookup path from the queried model to Employee ("" for Employee itself,
+    "employee__" for a model with an `employee` foreign key). `roles` limits which roles count
+    (None: all of them); the implicit employee and manager roles count when listed or when None.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    wanted = set(roles) if roles is not None else set(Role.values)
+    grants = RoleGrant.objects.in_force().filter(user=user, role__in=wanted).select_related("unit")
+    if any(grant.scope == Scope.ORGANIZATION for grant in grants):
+        return Q()
+    condition = NOTHING
+    agency_ids = {grant.agency_id for grant in grants if grant.scope == Scope.AGENCY}
+    if agency_ids:
+        condition |= Q(**{f"{via}agency_id__in": sorted(agency_ids)})
+    for grant in grants:
+        if grant.scope == Scope.UNIT:
+            condition |= Q(**{f"{via}unit__path__startswith": grant.unit.path})
+    employee = linked_employee(user)
+    if employee is not None:
+        if Role.EMPLOYEE in wanted:
+            condition |= Q(**{f"{via}pk": employee.pk})
+        if Role.MANAGER in wanted:
+            condition |= Q(**{f"{via}id__in": reporting_subtree_sql(employee.pk)})
+    return condition
+
+
+def visible_employees(user: User, *, roles: Iterable[str] | None = None) -> QuerySet[Employee]:
+    """The employees `user` may see, as a queryset to filter further."""
+    return Employee.objects.filter(employee_filter(user, roles=roles))
+
+
+def can_see_employee(user: User, employee: Employee, *, roles: Iterable[str] | None = None) -> bool:
+    """Whether `employee` is within `user`'s scope."""
+    return visible_employees(user, roles=roles).filter(pk=employee.pk).exists()
+
+
+def linked_employee(user: User) -> Employee | None:
+    """The roster entry linked to this account, if any."""
+    if not user.is_authenticated:
+        return None
+    return Employee.objects.filter(user_id=user.pk).first()

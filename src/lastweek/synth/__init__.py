@@ -1,0 +1,1 @@
+"""Deterministic synthetic workforce, objectives and replies for the demo, tests and benchmarks."""

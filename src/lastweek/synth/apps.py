@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SynthConfig(AppConfig):
+    name = "lastweek.synth"
+    verbose_name = "Synthetic data"
