@@ -1,0 +1,43 @@
+"""Shared fixtures: the named personas every test speaks of, and the PostgreSQL-only marker."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.factories import AgencyFactory, EmployeeFactory, UnitFactory, UserFactory
+
+ROSTER_FIXTURES = Path(__file__).parent / "fixtures" / "roster"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `postgres` run in the PostgreSQL pass of `make test` and say so when skipped."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture
+def agency(db):
+    return AgencyFactory(code="VA", name="Department of Veterans Affairs")
+
+
+@pytest.fixture
+def other_agency(db):
+    return AgencyFactory(code="DHS", name="Department of Homeland Security")
