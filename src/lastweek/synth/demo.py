@@ -1,0 +1,108 @@
+"""Building the demo world: a synthetic organization in the embedded database and logins to explore it.
+
+Idempotent: a second run keeps the database and prints the same logins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+
+from lastweek.access.models import Role, RoleGrant, Scope
+from lastweek.org.models import Agency, Employee
+from lastweek.org.roster_import import import_roster
+from lastweek.synth.workforce import write_roster_csv
+
+DEMO_EMPLOYEES = 2_000
+DEMO_SEED = 42
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str
+    sees: str
+
+
+def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print) -> tuple[list[Login], str]:
+    """Create (or reuse) the demo database; return the logins and their shared password."""
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Employee.objects.exists():
+        roster = Path(settings.DATA_DIR) / "demo-roster.csv"
+        say(f"Generating a {employees:,}-person synthetic organization …")
+        write_roster_csv(roster, employees, seed=seed)
+        result = import_roster(roster)
+        say(f"Imported {result.created:,} employees in {result.agencies_created} agencies.")
+    password = _demo_password()
+    with transaction.atomic():
+        logins = _demo_logins(password)
+    return logins, password
+
+
+def _demo_password() -> str:
+    """Generated once per data directory and kept beside the database (mode 600)."""
+    path = Path(settings.DATA_DIR) / "demo-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _user(username: str, password: str, **fields) -> object:
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults=fields)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _grant(user, role: str, scope: str, agency: Agency | None = None) -> None:
+    RoleGrant.objects.get_or_create(
+        user=user, role=role, scope=scope, agency=agency, defaults={"reason": "demo"}
+    )
+
+
+def _demo_logins(password: str) -> list[Login]:
+    largest = Agency.objects.annotate(size=Count("employees")).order_by("-size").first()
+    admin = _user("admin", password, is_staff=True, is_superuser=True, email="admin@example.gov")
+    _grant(admin, Role.AUDITOR, Scope.ORGANIZATION)
+    agency_admin = _user("agency-admin", password, email="agency-admin@example.gov")
+    _grant(agency_admin, Role.AGENCY_ADMIN, Scope.AGENCY, largest)
+    manager = _link_manager(largest, password)
+    report = manager.employee.direct_reports.filter(user=None).order_by("employee_number").first()
+    employee = _link(report, "employee", password) if report else None
+    logins = [
+        Login("admin", "site administrator, organization-wide auditor", "everyone; the admin site"),
+        Login("agency-admin", f"agency administrator of {largest.code}", f"everyone in {largest.code}"),
+        Login("manager", f"{manager.employee.title}, {manager.employee.unit}", "their reporting line"),
+    ]
+    if employee:
+        logins.append(Login("employee", f"{report.title}, reports to the manager", "only themselves"))
+    return logins
+
+
+def _link_manager(agency: Agency, password: str):
+    """A mid-level supervisor: someone with direct reports whose own manager has a manager."""
+    existing = Employee.objects.filter(user__username="manager").first()
+    if existing:
+        return _link(existing, "manager", password)
+    candidate = (
+        Employee.objects.filter(agency=agency, manager__manager__isnull=False, direct_reports__isnull=False)
+        .order_by("employee_number")
+        .first()
+    )
+    return _link(candidate, "manager", password)
+
+
+def _link(employee: Employee, username: str, password: str):
+    user = _user(username, password, email=employee.email)
+    if employee.user_id != user.pk:
+        employee.user = user
+        employee.save(update_fields=["user"])
+    return user

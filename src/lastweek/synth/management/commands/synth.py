@@ -1,0 +1,39 @@
+"""`lastweek synth workforce …`: deterministic synthetic data for the demo, tests and benchmarks."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from lastweek.synth.workforce import write_roster_csv
+
+
+class Command(BaseCommand):
+    help = "Generate deterministic synthetic data. Kinds: workforce (a roster CSV for import-roster)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+        workforce = kinds.add_parser(
+            "workforce", help="A roster CSV of a federal-like workforce, agency sizes after published headcounts."
+        )
+        workforce.add_argument("--employees", type=int, required=True, help="How many people (100 to 2,300,000).")
+        workforce.add_argument("--seed", type=int, default=42, help="Same seed, same file, byte for byte.")
+        workforce.add_argument("--agencies", type=int, help="How many agencies (default: grows with --employees).")
+        workforce.add_argument("--out", type=Path, required=True, help="The CSV file to write.")
+
+    def handle(self, *args, kind: str, **options) -> None:
+        if kind == "workforce":
+            self._workforce(options["employees"], options["seed"], options["agencies"], options["out"])
+
+    def _workforce(self, employees: int, seed: int, agencies: int | None, out: Path) -> None:
+        if employees < 1:
+            raise CommandError("--employees must be at least 1.")
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True)) as bar:
+            task = bar.add_task(f"Writing {out.name}", total=employees)
+            written = write_roster_csv(
+                out, employees, seed=seed, agencies=agencies, on_row=lambda n: bar.update(task, completed=n)
+            )
+            bar.update(task, completed=written)
+        self.stdout.write(f"Wrote {written:,} employees to {out}")
