@@ -44,5 +44,10 @@ def small_agency() -> list[dict[str, str]]:
         person("4", "2", unit_path="Veterans Health Administration > VISN 1"),
         person("5", "4", unit_path="Veterans Health Administration > VISN 1 > Boston"),
         person("6", "4", unit_path="Veterans Health Administration > VISN 1 > Boston", status="on_leave"),
-        person("7", "3", unit_path="Veterans Benefits Administration > Regional Office", time_zone="America/Denver"),
+        person(
+            "7",
+            "3",
+            unit_path="Veterans Benefits Administration > Regional Office",
+            time_zone="America/Denver",
+        ),
     ]

@@ -13,8 +13,12 @@ PROJECT_COMMANDS = sorted(name for name, app in get_commands().items() if app.st
 
 @pytest.mark.parametrize("variable", sorted(set(re.findall(r'env_\w+\("([A-Z_]+)"', SETTINGS))))
 def test_every_setting_is_in_env_example_and_the_docs(variable):
-    assert re.search(rf"^{variable}=", (ROOT / ".env.example").read_text(), re.M), f"{variable} not in .env.example"
-    assert f"`{variable}`" in (ROOT / "docs/configuration.md").read_text(), f"{variable} not in configuration.md"
+    assert re.search(rf"^{variable}=", (ROOT / ".env.example").read_text(), re.M), (
+        f"{variable} not in .env.example"
+    )
+    assert f"`{variable}`" in (ROOT / "docs/configuration.md").read_text(), (
+        f"{variable} not in configuration.md"
+    )
 
 
 @pytest.mark.parametrize("command", PROJECT_COMMANDS)
@@ -29,5 +33,7 @@ def test_the_readme_starts_with_the_two_commands():
 
 
 def test_ci_runs_the_readme_test_command():
-    steps = [line for line in (ROOT / ".ci/run").read_text().splitlines() if line and not line.startswith("#")]
+    steps = [
+        line for line in (ROOT / ".ci/run").read_text().splitlines() if line and not line.startswith("#")
+    ]
     assert "make test" in steps

@@ -21,7 +21,8 @@ class EstimatedCountPaginator(Paginator):
         if connection.vendor == "postgresql" and query is not None and not query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [self.object_list.model._meta.db_table]
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s",
+                    [self.object_list.model._meta.db_table],
                 )
                 row = cursor.fetchone()
             if row and row[0] >= EXACT_COUNT_BELOW:

@@ -15,15 +15,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def event():
     return audit.record(
-        UserFactory(username="va-admin"), "policy.change", target=AgencyFactory(code="VA"), scope="agency:VA",
-        purpose="pause for the shutdown", detail={"mode": "paused"},
+        UserFactory(username="va-admin"),
+        "policy.change",
+        target=AgencyFactory(code="VA"),
+        scope="agency:VA",
+        purpose="pause for the shutdown",
+        detail={"mode": "paused"},
     )
 
 
 def test_record_keeps_who_what_which_object_and_why(event):
     stored = AuditEvent.objects.get()
     assert (stored.actor_name, stored.action, stored.object_type, stored.scope) == (
-        "va-admin", "policy.change", "org.agency", "agency:VA",
+        "va-admin",
+        "policy.change",
+        "org.agency",
+        "agency:VA",
     )
     assert stored.object_id == str(event.object_id)
     assert stored.purpose == "pause for the shutdown"
@@ -60,8 +67,14 @@ def test_the_admin_offers_no_add_change_or_delete(event):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("statement", ["UPDATE access_auditevent SET action = 'x'", "DELETE FROM access_auditevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE access_auditevent SET action = 'x'", "DELETE FROM access_auditevent"]
+)
 def test_postgresql_refuses_changes_from_any_client(event, statement):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement)
     assert AuditEvent.objects.get().action == "policy.change"

@@ -55,7 +55,12 @@ def test_a_changed_row_is_updated_in_place(tmp_path):
     result = import_roster(write_roster(tmp_path / "r2.csv", rows))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 6)
     five = Employee.objects.get(employee_number="5")
-    assert (five.pk, five.last_name, five.title, five.manager.employee_number) == (original_id, "Moved", "Nurse", "2")
+    assert (five.pk, five.last_name, five.title, five.manager.employee_number) == (
+        original_id,
+        "Moved",
+        "Nurse",
+        "2",
+    )
 
 
 def test_people_missing_from_the_file_are_separated_not_deleted(tmp_path):
@@ -63,11 +68,16 @@ def test_people_missing_from_the_file_are_separated_not_deleted(tmp_path):
     result = import_roster(write_roster(tmp_path / "r2.csv", small_agency()[:5]))
     assert result.separated == 2
     assert Employee.objects.count() == 7
-    assert set(Employee.objects.filter(status="separated").values_list("employee_number", flat=True)) == {"6", "7"}
+    assert set(Employee.objects.filter(status="separated").values_list("employee_number", flat=True)) == {
+        "6",
+        "7",
+    }
 
 
 def test_only_listed_agencies_leaves_other_agencies_alone(tmp_path):
-    dhs = [person("90", agency_code="DHS", agency_name="Homeland Security", email="p90@dhs.gov", unit_path="CBP")]
+    dhs = [
+        person("90", agency_code="DHS", agency_name="Homeland Security", email="p90@dhs.gov", unit_path="CBP")
+    ]
     import_roster(write_roster(tmp_path / "all.csv", small_agency() + dhs))
     result = import_roster(write_roster(tmp_path / "va.csv", small_agency()[:6]), only_listed_agencies=True)
     assert result.separated == 1
@@ -100,8 +110,12 @@ def test_a_new_person_gets_an_id_that_the_database_can_keep_issuing_after(tmp_pa
     import_roster(write_roster(tmp_path / "r.csv", small_agency()))
     import_roster(write_roster(tmp_path / "r2.csv", small_agency() + [person("8", "1")]))
     later = Employee.objects.create(
-        employee_number="9", first_name="A", last_name="B", email="ab@va.gov",
-        agency=Agency.objects.get(), unit=Unit.objects.first(),
+        employee_number="9",
+        first_name="A",
+        last_name="B",
+        email="ab@va.gov",
+        agency=Agency.objects.get(),
+        unit=Unit.objects.first(),
     )
     assert later.pk > Employee.objects.get(employee_number="8").pk
 
@@ -141,7 +155,9 @@ def test_the_console_script_exits_non_zero_on_bad_rows(tmp_path):
     env_data = {"LASTWEEK_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     run = subprocess.run(
         [sys.executable, "-m", "lastweek", "import-roster", str(path), "--quiet"],
-        capture_output=True, text=True, env={**os.environ, **env_data},
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_data},
     )
     assert run.returncode != 0
     assert "line 3: unknown manager '9'" in run.stderr

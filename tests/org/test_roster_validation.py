@@ -51,7 +51,12 @@ def test_each_row_error_names_its_line(tmp_path, override, expected):
 
 
 def test_duplicates_point_back_to_the_first_line(tmp_path):
-    rows = [person("1"), person("2", "1"), person("2", "1", email="other@va.gov"), person("4", "1", email="PERSON1@va.gov")]
+    rows = [
+        person("1"),
+        person("2", "1"),
+        person("2", "1", email="other@va.gov"),
+        person("4", "1", email="PERSON1@va.gov"),
+    ]
     reported = errors_of(write_roster(tmp_path / "r.csv", rows))
     assert "line 4: duplicate employee_number '2' (first on line 3)" in reported
     assert "line 5: duplicate email 'person1@va.gov' (first on line 2)" in reported
@@ -77,7 +82,9 @@ def test_line_numbers_count_lines_inside_quoted_fields(tmp_path):
         '1,"Ann\nMarie",Lee,ann@va.gov,VA,Veterans Affairs,VHA,,,America/New_York,active\n'
         "2,Bob,Ray,bob@va.gov,VA,Veterans Affairs,VHA,,1,America/Nowhere,active\n"
     )
-    assert errors_of(path) == ["line 4: unknown time zone 'America/Nowhere'; use an IANA name such as America/New_York"]
+    assert errors_of(path) == [
+        "line 4: unknown time zone 'America/Nowhere'; use an IANA name such as America/New_York"
+    ]
 
 
 def test_a_row_with_the_wrong_number_of_fields_is_reported(tmp_path):

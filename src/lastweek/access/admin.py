@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from lastweek.access import audit
-
 from lastweek.access.models import AuditEvent, RoleGrant
 from lastweek.admin_pagination import EstimatedCountPaginator
 

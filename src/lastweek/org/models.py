@@ -29,7 +29,9 @@ class Unit(models.Model):
     """
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="units")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     name = models.CharField(max_length=200)
     path = models.CharField(max_length=1024, db_index=False, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -51,15 +53,6 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def subtree(self) -> models.QuerySet[Unit]:
-        """This unit and every unit below it."""
-        return Unit.objects.filter(path__startswith=self.path)
-
-    def ancestors(self) -> models.QuerySet[Unit]:
-        """The units above this one, top first."""
-        ids = [int(part) for part in self.path.strip("/").split("/")[:-1]]
-        return Unit.objects.filter(id__in=ids).order_by("depth")
-
     def save(self, *args, **kwargs) -> None:
         """Keep `path` and `depth` right; a unit never moves to another parent through save()."""
         if self.pk is None:
@@ -69,6 +62,15 @@ class Unit(models.Model):
         self.path = f"{parent_path}{self.pk}/"
         self.depth = parent_path.count("/") - 1
         super().save(*args, **kwargs)
+
+    def subtree(self) -> models.QuerySet[Unit]:
+        """This unit and every unit below it."""
+        return Unit.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> models.QuerySet[Unit]:
+        """The units above this one, top first."""
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1]]
+        return Unit.objects.filter(id__in=ids).order_by("depth")
 
 
 class EmployeeQuerySet(models.QuerySet["Employee"]):

@@ -129,7 +129,13 @@ def _check_header(header: list[str]) -> None:
     missing = [name for name in ROSTER_COLUMNS if name not in header]
     if missing:
         raise RosterInvalid(
-            [RosterError(1, f"missing column(s) {', '.join(missing)}; the header must name {', '.join(ROSTER_COLUMNS)}")]
+            [
+                RosterError(
+                    1,
+                    f"missing column(s) {', '.join(missing)}; "
+                    f"the header must name {', '.join(ROSTER_COLUMNS)}",
+                )
+            ]
         )
     doubled = sorted({name for name in header if header.count(name) > 1})
     if doubled:
@@ -164,7 +170,10 @@ def _load(path: Path, lines: array) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.col("email").str.to_lowercase(),
         # One spelling per unit path, however the file spaced its separators.
-        pl.col("unit_path").str.split(">").list.eval(pl.element().str.strip_chars()).list.join(UNIT_SEPARATOR),
+        pl.col("unit_path")
+        .str.split(">")
+        .list.eval(pl.element().str.strip_chars())
+        .list.join(UNIT_SEPARATOR),
     )
     return frame.filter(pl.any_horizontal(pl.col(name) != "" for name in ROSTER_COLUMNS))
 
@@ -260,7 +269,9 @@ def _agency_name_errors(frame: pl.DataFrame) -> list[RosterError]:
 
 def _with_manager_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """Add `manager_row`: the row index of each employee's manager within the frame (null: none)."""
-    numbers = frame.select(pl.col("employee_number"), pl.int_range(pl.len(), dtype=pl.Int64).alias("manager_row"))
+    numbers = frame.select(
+        pl.col("employee_number"), pl.int_range(pl.len(), dtype=pl.Int64).alias("manager_row")
+    )
     return frame.join(
         numbers, left_on="manager_number", right_on="employee_number", how="left", maintain_order="left"
     )
@@ -291,7 +302,7 @@ def _loop_errors(frame: pl.DataFrame) -> list[RosterError]:
     managers = frame["manager_row"].fill_null(-1).to_numpy().copy()
     managers[managers == np.arange(len(managers))] = -1  # self-managed rows are reported on their own
     pointer = managers.copy()
-    for _ in range(max(1, int(len(pointer)).bit_length() + 1)):
+    for _ in range(max(1, len(pointer).bit_length() + 1)):
         alive = pointer >= 0
         pointer[alive] = pointer[pointer[alive]]
     stuck = np.flatnonzero(pointer >= 0)

@@ -27,8 +27,17 @@ def export_roster(
     if agency_codes:
         employees = employees.filter(agency__code__in=agency_codes)
     rows = employees.values_list(
-        "employee_number", "first_name", "last_name", "email", "agency__code", "agency__name", "unit_id",
-        "title", "manager__employee_number", "time_zone", "status",
+        "employee_number",
+        "first_name",
+        "last_name",
+        "email",
+        "agency__code",
+        "agency__name",
+        "unit_id",
+        "title",
+        "manager__employee_number",
+        "time_zone",
+        "status",
     )
     count = 0
     for row in rows.iterator(chunk_size=CHUNK_ROWS):

@@ -144,7 +144,9 @@ def _refuse_taken_emails(rows: pl.DataFrame, existing: pl.DataFrame) -> None:
                     f"email '{email}' already belongs to employee {holder}; change or free that "
                     f"employee's email in an earlier import",
                 )
-                for line, email, holder in clashes.select("line", "email", "employee_number_holder").iter_rows()
+                for line, email, holder in clashes.select(
+                    "line", "email", "employee_number_holder"
+                ).iter_rows()
             ]
         )
 
@@ -177,14 +179,20 @@ def _sync_units(rows: pl.DataFrame, agency_ids: dict[str, int]) -> tuple[pl.Data
             if key not in known:
                 missing.add(key)
     _create_units(sorted(missing, key=lambda key: len(key[1])), known)
-    unit_ids = [known[(agency_ids[code], tuple(path.split(UNIT_SEPARATOR)))][0] for code, path in needed.iter_rows()]
+    unit_ids = [
+        known[(agency_ids[code], tuple(path.split(UNIT_SEPARATOR)))][0] for code, path in needed.iter_rows()
+    ]
     return needed.with_columns(pl.Series("unit_id", unit_ids, dtype=pl.Int64)), len(missing)
 
 
 def _known_units() -> dict[tuple[int, tuple[str, ...]], tuple[int, str]]:
     """(agency id, names from the top) → (unit id, materialized path), for every unit."""
-    units = {pk: (agency_id, parent_id, name, path) for pk, agency_id, parent_id, name, path in
-             Unit.objects.values_list("pk", "agency_id", "parent_id", "name", "path")}
+    units = {
+        pk: (agency_id, parent_id, name, path)
+        for pk, agency_id, parent_id, name, path in Unit.objects.values_list(
+            "pk", "agency_id", "parent_id", "name", "path"
+        )
+    }
     names_of: dict[int, tuple[str, ...]] = {}
 
     def names(pk: int) -> tuple[str, ...]:
@@ -268,17 +276,22 @@ def _stage(rows: pl.DataFrame, report: Progress) -> None:
         cursor.execute("DROP TABLE IF EXISTS roster_stage")
         if connection.vendor == "postgresql":
             cursor.execute(
-                "CREATE TEMP TABLE roster_stage (id bigint, employee_number varchar(32), first_name varchar(100),"
+                "CREATE TEMP TABLE roster_stage (id bigint, employee_number varchar(32),"
+                " first_name varchar(100),"
                 " last_name varchar(100), email varchar(254), title varchar(200), time_zone varchar(64),"
                 " status varchar(16), agency_id bigint, unit_id bigint, manager_id bigint)"
             )
         else:
             # INTEGER PRIMARY KEY is SQLite's rowid: the NOT EXISTS probe in _separate_missing is a lookup.
-            cursor.execute(f"CREATE TEMP TABLE roster_stage (id INTEGER PRIMARY KEY, {columns[len('id, '):]})")
+            cursor.execute(
+                f"CREATE TEMP TABLE roster_stage (id INTEGER PRIMARY KEY, {columns[len('id, ') :]})"
+            )
         for offset in range(0, rows.height, CHUNK_ROWS):
             chunk = rows.slice(offset, CHUNK_ROWS)
             if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY roster_stage ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+                with cursor.copy(
+                    f"COPY roster_stage ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+                ) as copy:
                     copy.write(chunk.write_csv(include_header=False, null_value="\\N"))
             else:
                 marks = ", ".join("?" * len(STAGE_COLUMNS))
@@ -296,7 +309,8 @@ def _merge() -> int:
             f"INSERT INTO {table} ({', '.join(STAGE_COLUMNS)}, created_at, updated_at)"
             f" SELECT {', '.join(STAGE_COLUMNS)}, %s, %s FROM roster_stage WHERE true"
             f" ON CONFLICT (id) DO UPDATE SET"
-            f" {', '.join(f'{name} = excluded.{name}' for name in MERGED_COLUMNS)}, updated_at = excluded.updated_at"
+            f" {', '.join(f'{name} = excluded.{name}' for name in MERGED_COLUMNS)},"
+            f" updated_at = excluded.updated_at"
             f" WHERE ({', '.join(f'{table}.{name}' for name in MERGED_COLUMNS)}) {distinct}"
             f" ({', '.join(f'excluded.{name}' for name in MERGED_COLUMNS)})",
             [now, now],

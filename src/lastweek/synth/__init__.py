@@ -1,1 +1,1 @@
-"""Deterministic synthetic workforce, objectives and replies for the demo, tests and benchmarks."""
+"""Deterministic synthetic data (workforce, objectives, replies) for the demo, the tests and the benchmarks."""

@@ -17,7 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", type=Path, help="File to write; standard output when omitted.")
         parser.add_argument(
-            "--agency", action="append", dest="agencies", metavar="CODE", help="Only this agency (repeatable)."
+            "--agency",
+            action="append",
+            dest="agencies",
+            metavar="CODE",
+            help="Only this agency (repeatable).",
         )
 
     def handle(self, *args, out: Path | None, agencies: list[str] | None, **options) -> None:
@@ -25,8 +29,13 @@ class Command(BaseCommand):
             export_roster(sys.stdout, agency_codes=agencies)
             return
         total = Employee.objects.filter(**({"agency__code__in": agencies} if agencies else {})).count()
-        with out.open("w", newline="", encoding="utf-8") as handle, Progress(console=Console(stderr=True)) as bar:
+        with (
+            out.open("w", newline="", encoding="utf-8") as handle,
+            Progress(console=Console(stderr=True)) as bar,
+        ):
             task = bar.add_task(f"Exporting to {out.name}", total=total)
-            count = export_roster(handle, agency_codes=agencies, on_rows=lambda n: bar.update(task, completed=n))
+            count = export_roster(
+                handle, agency_codes=agencies, on_rows=lambda n: bar.update(task, completed=n)
+            )
             bar.update(task, completed=count)
         self.stdout.write(f"Wrote {count:,} employees to {out}")

@@ -15,7 +15,8 @@ MAX_ERRORS_SHOWN = 1000
 
 class Command(BaseCommand):
     help = (
-        "Import an HR roster CSV (columns: see docs/roster.md). Every bad row is reported as 'line N: reason' "
+        "Import an HR roster CSV (columns: see docs/roster.md). Every bad row is reported as "
+        "'line N: reason' "
         "and nothing is written; otherwise employees are upserted by employee number and people missing "
         "from the file are marked separated."
     )
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only-listed-agencies",
             action="store_true",
-            help="Mark as separated only missing people of the agencies the file lists (an agency's own roster).",
+            help="Mark as separated only missing people of the agencies the file lists "
+            "(an agency's own roster).",
         )
         parser.add_argument("--quiet", action="store_true", help="No progress bar, only the summary.")
 
@@ -34,7 +36,11 @@ class Command(BaseCommand):
             raise CommandError(f"{file} does not exist; give the path of a roster CSV file.")
         console = Console(stderr=True, quiet=quiet)
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
         ) as bar:
             tasks: dict[str, int] = {}
 
@@ -52,8 +58,20 @@ class Command(BaseCommand):
         table.add_column("rows", justify="right")
         for name in ("created", "updated", "unchanged", "separated", "agencies_created", "units_created"):
             table.add_column(name.replace("_", " "), justify="right")
-        table.add_row(*(f"{value:,}" for value in (result.rows, result.created, result.updated, result.unchanged,
-                                                     result.separated, result.agencies_created, result.units_created)))
+        table.add_row(
+            *(
+                f"{value:,}"
+                for value in (
+                    result.rows,
+                    result.created,
+                    result.updated,
+                    result.unchanged,
+                    result.separated,
+                    result.agencies_created,
+                    result.units_created,
+                )
+            )
+        )
         Console().print(table)
 
     def _report_errors(self, file: Path, invalid: RosterInvalid) -> None:
@@ -63,5 +81,6 @@ class Command(BaseCommand):
         if hidden > 0:
             self.stderr.write(f"… and {hidden:,} more")
         raise CommandError(
-            f"{len(invalid.errors):,} bad row(s) in {file}; nothing was imported. Fix them and run the import again."
+            f"{len(invalid.errors):,} bad row(s) in {file}; nothing was imported. "
+            "Fix them and run the import again."
         )

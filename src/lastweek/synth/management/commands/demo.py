@@ -28,6 +28,8 @@ class Command(BaseCommand):
         console.print(table)
         if no_serve:
             return
-        console.print(f"Serving at http://{addr}/ — the admin site is at http://{addr}/admin/ (Ctrl-C to stop)")
+        console.print(
+            f"Serving at http://{addr}/ — the admin site is at http://{addr}/admin/ (Ctrl-C to stop)"
+        )
         # --insecure serves the admin's static files without a separate web server: fine for a demo.
         call_command("runserver", addr, use_reloader=False, insecure_serving=True)

@@ -15,11 +15,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
         workforce = kinds.add_parser(
-            "workforce", help="A roster CSV of a federal-like workforce, agency sizes after published headcounts."
+            "workforce",
+            help="A roster CSV of a federal-like workforce, agency sizes after published headcounts.",
         )
-        workforce.add_argument("--employees", type=int, required=True, help="How many people (100 to 2,300,000).")
+        workforce.add_argument(
+            "--employees", type=int, required=True, help="How many people (100 to 2,300,000)."
+        )
         workforce.add_argument("--seed", type=int, default=42, help="Same seed, same file, byte for byte.")
-        workforce.add_argument("--agencies", type=int, help="How many agencies (default: grows with --employees).")
+        workforce.add_argument(
+            "--agencies", type=int, help="How many agencies (default: grows with --employees)."
+        )
         workforce.add_argument("--out", type=Path, required=True, help="The CSV file to write.")
 
     def handle(self, *args, kind: str, **options) -> None:
