@@ -59,4 +59,4 @@ def test_an_unfiltered_large_list_uses_the_planner_estimate_not_count(operator_c
     with CaptureQueriesContext(connection) as queries:
         page = operator_client.get("/admin/org/employee/")
     assert page.context["cl"].result_count == 30
-    assert not [q for q in queries if 'COUNT(*)' in q["sql"] and "org_employee" in q["sql"]]
+    assert not [q for q in queries if "COUNT(*)" in q["sql"] and "org_employee" in q["sql"]]

@@ -17,16 +17,16 @@ def errors_of(path: Path) -> list[str]:
 def test_a_valid_roster_reads_every_row_with_its_manager(tmp_path):
     roster = read_roster(write_roster(tmp_path / "r.csv", small_agency()))
     assert len(roster) == 7
-    rows = roster.rows.select("employee_number", "manager_row").rows()
+    rows = roster.keys.select("employee_number", "manager_row").rows()
     assert rows[4] == ("5", 3)  # employee 5 reports to the row of employee 4
     assert rows[0] == ("1", None)
 
 
 def test_emails_are_lower_cased_and_unit_paths_normalized(tmp_path):
     rows = [person("1", email="Ann.Lee@VA.gov", unit_path="  VHA>VISN 1 >Boston ")]
-    roster = read_roster(write_roster(tmp_path / "r.csv", rows))
-    assert roster.rows.row(0, named=True)["email"] == "ann.lee@va.gov"
-    assert roster.rows.row(0, named=True)["unit_path"] == "VHA > VISN 1 > Boston"
+    [batch] = read_roster(write_roster(tmp_path / "r.csv", rows)).batches()
+    assert batch.row(0, named=True)["email"] == "ann.lee@va.gov"
+    assert batch.row(0, named=True)["unit_path"] == "VHA > VISN 1 > Boston"
 
 
 @pytest.mark.parametrize(

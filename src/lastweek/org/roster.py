@@ -9,8 +9,8 @@ run as vectorized polars expressions so that a 2.3 million row file validates in
 from __future__ import annotations
 
 import csv
-from array import array
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import available_timezones
 
@@ -67,36 +67,66 @@ class RosterInvalid(Exception):
         super().__init__(f"{len(self.errors)} error(s) in the roster file")
 
 
+BATCH_ROWS = 100_000
+KEY_COLUMNS = ("line", "employee_number", "email", "manager_number")
+
+
 @dataclass
 class Roster:
-    """A validated roster: one row per employee, cleaned (trimmed, emails in lower case), with `line`
-    (where the row is in the file) and `manager_row` (the row index of the manager, or null)."""
+    """A validated roster, kept small: the key columns of every row (`line`, `employee_number`, `email`,
+    `manager_number`, and `manager_row`, the row index of the manager or null), the agencies and the unit
+    paths it names. The full rows are streamed again from the file by `batches()` when written."""
 
-    rows: pl.DataFrame
     source: Path
-    warnings: list[RosterError] = field(default_factory=list)
+    keys: pl.DataFrame
+    agencies: dict[str, str]
+    unit_paths: set[tuple[str, str]]
 
     def __len__(self) -> int:
-        return self.rows.height
+        return self.keys.height
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        """The cleaned rows again, in file order, in frames of up to BATCH_ROWS."""
+        return _batches(self.source, [])
 
 
 def read_roster(path: str | Path) -> Roster:
-    """Read and validate a roster file; raise `RosterInvalid` listing every bad row."""
+    """Read and validate a roster file; raise `RosterInvalid` listing every bad row.
+
+    Streams the file in batches: only the key columns of all rows are held at once.
+    """
     path = Path(path)
-    lines = _scan_structure(path)
-    frame = _load(path, lines)
-    errors = _row_errors(frame) + _cross_row_errors(frame)
+    errors: list[RosterError] = []
+    keys: list[pl.DataFrame] = []
+    agencies: dict[str, tuple[str, int]] = {}
+    unit_paths: set[tuple[str, str]] = set()
+    for batch in _batches(path, errors):
+        errors += _row_errors(batch)
+        errors += _agency_name_errors(batch, agencies)
+        unit_paths.update(batch.select("agency_code", "unit_path").unique().iter_rows())
+        keys.append(batch.select(KEY_COLUMNS))
+    frame = pl.concat(keys) if keys else _empty_keys()
+    errors += _cross_row_errors(frame)
     if errors:
         raise RosterInvalid(errors)
-    return Roster(rows=_with_manager_rows(frame), source=path)
+    return Roster(
+        source=path,
+        keys=_with_manager_rows(frame),
+        agencies={code: name for code, (name, _) in agencies.items()},
+        unit_paths=unit_paths,
+    )
 
 
-def _scan_structure(path: Path) -> array:
-    """Check that the file is UTF-8 CSV with the documented header and the same number of fields on
-    every line; return the starting line of each record (records can span lines inside quotes)."""
+def _empty_keys() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.UInt32, **{name: pl.String for name in KEY_COLUMNS[1:]}})
+
+
+def _batches(path: Path, errors: list[RosterError]) -> Iterator[pl.DataFrame]:
+    """Cleaned frames of the file's records, with each record's starting line; records with the wrong
+    number of fields go to `errors` instead. Raises `RosterInvalid` for a file that cannot be read."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return _record_lines(csv.reader(handle))
+            yield from _record_batches(csv.reader(handle), errors)
     except UnicodeDecodeError:
         raise RosterInvalid([_first_undecodable_line(path)]) from None
     except csv.Error as exc:
@@ -105,24 +135,52 @@ def _scan_structure(path: Path) -> array:
         raise RosterInvalid([RosterError(0, f"cannot read {path}: {exc.strerror}")]) from None
 
 
-def _record_lines(reader) -> array:
+def _record_batches(reader, errors: list[RosterError]) -> Iterator[pl.DataFrame]:
     header = next(reader, None)
     if header is None:
         raise RosterInvalid([RosterError(1, "the file is empty; it needs a header line")])
-    _check_header([name.strip() for name in header])
+    header = [name.strip() for name in header]
+    _check_header(header)
+    positions = [header.index(name) for name in ROSTER_COLUMNS]
     width = len(header)
-    starts = array("L")
-    errors: list[RosterError] = []
+    lines: list[int] = []
+    records: list[list[str]] = []
     previous_end = reader.line_num
     for fields in reader:
-        start = previous_end + 1
-        starts.append(start)
-        if fields and len(fields) != width:
+        # A record starts on the line after the previous one ended: quoted fields may span lines.
+        start, previous_end = previous_end + 1, reader.line_num
+        if len(fields) == width:
+            lines.append(start)
+            records.append(fields)
+        elif any(field.strip() for field in fields):
             errors.append(RosterError(start, f"expected {width} fields, found {len(fields)}"))
-        previous_end = reader.line_num
-    if errors:
-        raise RosterInvalid(errors)
-    return starts
+        if len(records) == BATCH_ROWS:
+            yield _clean(lines, records, positions)
+            lines, records = [], []
+    if records:
+        yield _clean(lines, records, positions)
+
+
+def _clean(lines: list[int], records: list[list[str]], positions: list[int]) -> pl.DataFrame:
+    """One batch as a frame: trimmed, emails in lower case, unit paths in one spelling, blank rows out."""
+    columns = list(zip(*records, strict=True))
+    frame = pl.DataFrame(
+        {
+            "line": lines,
+            **{name: columns[index] for name, index in zip(ROSTER_COLUMNS, positions, strict=True)},
+        },
+        schema={"line": pl.UInt32, **{name: pl.String for name in ROSTER_COLUMNS}},
+    )
+    frame = frame.with_columns(pl.col(name).str.strip_chars() for name in ROSTER_COLUMNS)
+    frame = frame.with_columns(
+        pl.col("email").str.to_lowercase(),
+        # One spelling per unit path, however the file spaced its separators.
+        pl.col("unit_path")
+        .str.split(">")
+        .list.eval(pl.element().str.strip_chars())
+        .list.join(UNIT_SEPARATOR),
+    )
+    return frame.filter(pl.any_horizontal(pl.col(name) != "" for name in ROSTER_COLUMNS))
 
 
 def _check_header(header: list[str]) -> None:
@@ -150,32 +208,6 @@ def _first_undecodable_line(path: Path) -> RosterError:
             except UnicodeDecodeError as exc:
                 return RosterError(number, f"not valid UTF-8 at byte {exc.start + 1}; save the file as UTF-8")
     return RosterError(0, "not valid UTF-8; save the file as UTF-8")
-
-
-def _load(path: Path, lines: array) -> pl.DataFrame:
-    """All documented columns as trimmed strings, with each record's line; blank lines dropped."""
-    frame = pl.read_csv(
-        path,
-        columns=list(ROSTER_COLUMNS),
-        infer_schema=False,
-        encoding="utf8",
-        missing_utf8_is_empty_string=True,
-    )
-    if frame.height != len(lines):
-        raise RosterInvalid([RosterError(0, "the CSV reader and the structure check disagree on the rows")])
-    frame = frame.select(
-        pl.Series("line", lines, dtype=pl.UInt32),
-        *(pl.col(name).str.strip_chars() for name in ROSTER_COLUMNS),
-    )
-    frame = frame.with_columns(
-        pl.col("email").str.to_lowercase(),
-        # One spelling per unit path, however the file spaced its separators.
-        pl.col("unit_path")
-        .str.split(">")
-        .list.eval(pl.element().str.strip_chars())
-        .list.join(UNIT_SEPARATOR),
-    )
-    return frame.filter(pl.any_horizontal(pl.col(name) != "" for name in ROSTER_COLUMNS))
 
 
 def _errors_where(frame: pl.DataFrame, condition: pl.Expr, reason: pl.Expr | str) -> list[RosterError]:
@@ -231,7 +263,6 @@ def _cross_row_errors(frame: pl.DataFrame) -> list[RosterError]:
     return (
         _duplicate_errors(frame, "employee_number")
         + _duplicate_errors(frame, "email")
-        + _agency_name_errors(frame)
         + _manager_errors(frame)
     )
 
@@ -248,15 +279,16 @@ def _duplicate_errors(frame: pl.DataFrame, column: str) -> list[RosterError]:
     )
 
 
-def _agency_name_errors(frame: pl.DataFrame) -> list[RosterError]:
-    named = frame.filter(pl.col("agency_code") != "").select(
-        "line",
-        "agency_code",
-        "agency_name",
-        pl.col("agency_name").first().over("agency_code").alias("first_name"),
-    )
+def _agency_name_errors(batch: pl.DataFrame, first_seen: dict[str, tuple[str, int]]) -> list[RosterError]:
+    """Rows naming their agency differently from the agency's first row; `first_seen` carries each code's
+    first (name, line) from batch to batch."""
+    named = batch.filter(pl.col("agency_code") != "")
+    firsts = named.unique("agency_code", keep="first", maintain_order=True)
+    for code, name, line in firsts.select("agency_code", "agency_name", "line").iter_rows():
+        first_seen.setdefault(code, (name, line))
+    expected = {code: name for code, (name, _) in first_seen.items()}
     return _errors_where(
-        named,
+        named.with_columns(pl.col("agency_code").replace_strict(expected).alias("first_name")),
         pl.col("agency_name") != pl.col("first_name"),
         pl.format(
             "agency {} is named '{}' here but '{}' on an earlier line",

@@ -1,1 +1,1 @@
-"""Deterministic synthetic data (workforce, objectives, replies) for the demo, the tests and the benchmarks."""
+"""Deterministic synthetic data for the demo, tests and benchmarks: workforce, objectives, replies."""
