@@ -8,8 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from lastweek.access.models import AuditEvent
+from lastweek.org import csv_blocks, roster_import
 from lastweek.org.models import Agency, Employee, Unit
 from lastweek.org.roster import RosterInvalid
 from lastweek.org.roster_export import export_roster
@@ -17,6 +19,13 @@ from lastweek.org.roster_import import import_roster
 from tests.roster_files import person, small_agency, write_roster
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True, params=["one block", "tiny blocks"])
+def block_size(request, monkeypatch):
+    """Imports read in many blocks must line every row up with its own id and manager."""
+    if request.param == "tiny blocks":
+        monkeypatch.setattr(csv_blocks, "BLOCK_BYTES", 300)
 
 
 def snapshot() -> list[tuple]:
@@ -161,3 +170,23 @@ def test_the_console_script_exits_non_zero_on_bad_rows(tmp_path):
     )
     assert run.returncode != 0
     assert "line 3: unknown manager '9'" in run.stderr
+
+
+def _structures() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'org_employee'::regclass"
+            " UNION SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'org_employee'"
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_rebuilds_every_index_and_constraint(tmp_path, monkeypatch):
+    before = _structures()
+    monkeypatch.setattr(roster_import, "BULK_INDEXING_FROM", 1)
+    result = import_roster(write_roster(tmp_path / "r.csv", small_agency()))
+    assert result.created == 7
+    assert _structures() == before
+    assert Employee.objects.get(employee_number="5").manager.employee_number == "4"

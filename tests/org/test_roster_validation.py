@@ -4,8 +4,17 @@ from pathlib import Path
 
 import pytest
 
+from lastweek.org import csv_blocks
 from lastweek.org.roster import RosterInvalid, read_roster
 from tests.roster_files import HEADER, person, small_agency, write_roster
+
+
+@pytest.fixture(autouse=True, params=["one block", "tiny blocks"])
+def block_size(request, monkeypatch):
+    """Every test runs with the whole file in one block and with blocks of a few records, so records
+    are read by both parsers and line numbers carry across block boundaries."""
+    if request.param == "tiny blocks":
+        monkeypatch.setattr(csv_blocks, "BLOCK_BYTES", 200)
 
 
 def errors_of(path: Path) -> list[str]:
@@ -123,3 +132,23 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     path = write_roster(tmp_path / "r.csv", small_agency())
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert len(read_roster(path)) == 7
+
+
+def test_line_numbers_stay_exact_after_quoted_newlines_blank_and_short_lines(tmp_path):
+    path = tmp_path / "r.csv"
+    good = "{n},Ann,Lee,p{n}@va.gov,VA,Veterans Affairs,VHA,,1,America/New_York,active\n"
+    path.write_text(
+        HEADER
+        + "\n"
+        + "1,Ann,Lee,ann@va.gov,VA,Veterans Affairs,VHA,,,America/New_York,active\n"  # line 2
+        + "".join(good.format(n=n) for n in range(2, 12))  # lines 3-12
+        + '12,"Ann\nMarie",Lee,p12@va.gov,VA,"Veterans Affairs",VHA,"Nurse, RN",1,America/New_York,active\n'
+        + "\n"  # line 15
+        + "13,Ann,Lee,p13@va.gov,VA,Veterans Affairs,VHA,,1,America/New_York\n"  # line 16: short
+        + "".join(good.format(n=n) for n in range(14, 30))  # lines 17-32
+        + "30,Ann,Lee,p30@va.gov,VA,Veterans Affairs,VHA,,1,Nowhere,active\n"  # line 33
+    )
+    assert errors_of(path) == [
+        "line 16: expected 11 fields, found 10",
+        "line 33: unknown time zone 'Nowhere'; use an IANA name such as America/New_York",
+    ]

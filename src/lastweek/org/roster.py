@@ -9,6 +9,7 @@ run as vectorized polars expressions so that a 2.3 million row file validates in
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from zoneinfo import available_timezones
 
 import numpy as np
 import polars as pl
+
+from lastweek.org.csv_blocks import Block, header_and_blocks
 
 ROSTER_COLUMNS = (
     "employee_number",
@@ -67,7 +70,6 @@ class RosterInvalid(Exception):
         super().__init__(f"{len(self.errors)} error(s) in the roster file")
 
 
-BATCH_ROWS = 100_000
 KEY_COLUMNS = ("line", "employee_number", "email", "manager_number")
 
 
@@ -86,7 +88,7 @@ class Roster:
         return self.keys.height
 
     def batches(self) -> Iterator[pl.DataFrame]:
-        """The cleaned rows again, in file order, in frames of up to BATCH_ROWS."""
+        """The cleaned rows again, in file order, a block at a time."""
         return _batches(self.source, [])
 
 
@@ -122,11 +124,21 @@ def _empty_keys() -> pl.DataFrame:
 
 
 def _batches(path: Path, errors: list[RosterError]) -> Iterator[pl.DataFrame]:
-    """Cleaned frames of the file's records, with each record's starting line; records with the wrong
-    number of fields go to `errors` instead. Raises `RosterInvalid` for a file that cannot be read."""
+    """Cleaned frames of the file's records, block by block, with each record's starting line; records
+    with the wrong number of fields go to `errors` instead. Raises `RosterInvalid` for a file that cannot
+    be read."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            yield from _record_batches(csv.reader(handle), errors)
+        header_line, blocks = header_and_blocks(path)
+        if not header_line.strip():
+            raise RosterInvalid([RosterError(1, "the file is empty; it needs a header line")])
+        header = [name.strip() for name in next(csv.reader([header_line.decode("utf-8")]))]
+        _check_header(header)
+        for block in blocks:
+            frame = _fast_frame(block, header) if block.regular else None
+            if frame is None:
+                frame = _exact_frame(block, header, errors)
+            if frame.height:
+                yield _clean(frame)
     except UnicodeDecodeError:
         raise RosterInvalid([_first_undecodable_line(path)]) from None
     except csv.Error as exc:
@@ -135,42 +147,48 @@ def _batches(path: Path, errors: list[RosterError]) -> Iterator[pl.DataFrame]:
         raise RosterInvalid([RosterError(0, f"cannot read {path}: {exc.strerror}")]) from None
 
 
-def _record_batches(reader, errors: list[RosterError]) -> Iterator[pl.DataFrame]:
-    header = next(reader, None)
-    if header is None:
-        raise RosterInvalid([RosterError(1, "the file is empty; it needs a header line")])
-    header = [name.strip() for name in header]
-    _check_header(header)
+def _fast_frame(block: Block, header: list[str]) -> pl.DataFrame | None:
+    """The block through polars' parser, or None when it is not safe there after all."""
+    try:
+        frame = pl.read_csv(
+            block.data,
+            has_header=False,
+            new_columns=header,
+            infer_schema=False,
+            missing_utf8_is_empty_string=True,
+            encoding="utf8",
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != block.data.count(b"\n"):
+        return None
+    lines = pl.int_range(block.first_line, block.first_line + frame.height, dtype=pl.UInt32)
+    return frame.select(lines.alias("line"), *ROSTER_COLUMNS)
+
+
+def _exact_frame(block: Block, header: list[str], errors: list[RosterError]) -> pl.DataFrame:
+    """The block through the csv module, counting physical lines (quoted fields may span lines)."""
+    reader = csv.reader(io.StringIO(block.data.decode("utf-8"), newline=""))
     positions = [header.index(name) for name in ROSTER_COLUMNS]
-    width = len(header)
     lines: list[int] = []
     records: list[list[str]] = []
-    previous_end = reader.line_num
+    previous_end = 0
     for fields in reader:
-        # A record starts on the line after the previous one ended: quoted fields may span lines.
-        start, previous_end = previous_end + 1, reader.line_num
-        if len(fields) == width:
+        start, previous_end = block.first_line + previous_end, reader.line_num
+        if len(fields) == len(header):
             lines.append(start)
-            records.append(fields)
+            records.append([fields[index] for index in positions])
         elif any(field.strip() for field in fields):
-            errors.append(RosterError(start, f"expected {width} fields, found {len(fields)}"))
-        if len(records) == BATCH_ROWS:
-            yield _clean(lines, records, positions)
-            lines, records = [], []
-    if records:
-        yield _clean(lines, records, positions)
-
-
-def _clean(lines: list[int], records: list[list[str]], positions: list[int]) -> pl.DataFrame:
-    """One batch as a frame: trimmed, emails in lower case, unit paths in one spelling, blank rows out."""
-    columns = list(zip(*records, strict=True))
-    frame = pl.DataFrame(
-        {
-            "line": lines,
-            **{name: columns[index] for name, index in zip(ROSTER_COLUMNS, positions, strict=True)},
-        },
+            errors.append(RosterError(start, f"expected {len(header)} fields, found {len(fields)}"))
+    columns = list(zip(*records, strict=True)) or [()] * len(ROSTER_COLUMNS)
+    return pl.DataFrame(
+        {"line": lines, **dict(zip(ROSTER_COLUMNS, columns, strict=True))},
         schema={"line": pl.UInt32, **{name: pl.String for name in ROSTER_COLUMNS}},
     )
+
+
+def _clean(frame: pl.DataFrame) -> pl.DataFrame:
+    """Trimmed, emails in lower case, unit paths in one spelling, blank rows out."""
     frame = frame.with_columns(pl.col(name).str.strip_chars() for name in ROSTER_COLUMNS)
     frame = frame.with_columns(
         pl.col("email").str.to_lowercase(),

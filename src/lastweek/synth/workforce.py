@@ -11,8 +11,8 @@ unit plan (about one unit per nine people) is held at a time.
 
 from __future__ import annotations
 
-import math
 import csv
+import math
 import os
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +22,6 @@ from typing import TextIO
 
 from lastweek.org.roster import ROSTER_COLUMNS, UNIT_SEPARATOR
 from lastweek.synth.agencies import AGENCIES, GENERIC_FUNCTIONS, Agency, Function, TopUnit
-
 
 MAX_DEPTH = 6  # unit levels below the agency
 MIN_SPAN, MAX_SPAN = 5, 15  # direct reports of a supervisor, tiny units at the edges aside
