@@ -107,13 +107,13 @@ def read_roster(path: str | Path) -> Roster:
         errors += _agency_name_errors(batch, agencies)
         unit_paths.update(batch.select("agency_code", "unit_path").unique().iter_rows())
         keys.append(batch.select(KEY_COLUMNS))
-    frame = pl.concat(keys) if keys else _empty_keys()
+    frame = _with_manager_rows(pl.concat(keys) if keys else _empty_keys())
     errors += _cross_row_errors(frame)
     if errors:
         raise RosterInvalid(errors)
     return Roster(
         source=path,
-        keys=_with_manager_rows(frame),
+        keys=frame,
         agencies={code: name for code, (name, _) in agencies.items()},
         unit_paths=unit_paths,
     )
@@ -287,9 +287,10 @@ def _cross_row_errors(frame: pl.DataFrame) -> list[RosterError]:
 
 def _duplicate_errors(frame: pl.DataFrame, column: str) -> list[RosterError]:
     """Every repeat of a value after its first occurrence, pointing back at that first line."""
-    keyed = frame.filter(pl.col(column) != "").select(
-        "line", column, pl.col("line").min().over(column).alias("first_line")
-    )
+    # Look for repeats among 8-byte hashes first, a far smaller table than one of millions of strings;
+    # only the few candidate rows are then compared as text (a hash collision is no duplicate).
+    candidates = frame.filter(pl.col(column).hash().is_duplicated() & (pl.col(column) != ""))
+    keyed = candidates.select("line", column, pl.col("line").min().over(column).alias("first_line"))
     return _errors_where(
         keyed,
         pl.col("line") != pl.col("first_line"),
@@ -318,17 +319,37 @@ def _agency_name_errors(batch: pl.DataFrame, first_seen: dict[str, tuple[str, in
 
 
 def _with_manager_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `manager_row`: the row index of each employee's manager within the frame (null: none)."""
+    """Add `manager_row`: the row index of each employee's manager within the frame (null: none; the
+    first row of a repeated number)."""
     numbers = frame.select(
-        pl.col("employee_number"), pl.int_range(pl.len(), dtype=pl.Int64).alias("manager_row")
+        pl.col("employee_number").hash().alias("key"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("manager_row"),
+    ).unique("key", keep="first")
+    managed = frame.with_columns(
+        pl.when(pl.col("manager_number") != "").then(pl.col("manager_number").hash()).alias("key")
     )
-    return frame.join(
-        numbers, left_on="manager_number", right_on="employee_number", how="left", maintain_order="left"
+    joined = managed.join(numbers, on="key", how="left", maintain_order="left").drop("key")
+    if _hash_matches_are_exact(joined):
+        return joined
+    return frame.join(  # a 64-bit hash collision: join on the text itself
+        frame.select("employee_number", pl.int_range(pl.len(), dtype=pl.Int64).alias("manager_row")).unique(
+            "employee_number", keep="first"
+        ),
+        left_on="manager_number",
+        right_on="employee_number",
+        how="left",
+        maintain_order="left",
     )
+
+
+def _hash_matches_are_exact(joined: pl.DataFrame) -> bool:
+    matched = joined.filter(pl.col("manager_row").is_not_null())
+    found = joined["employee_number"].gather(matched["manager_row"])
+    return bool((found == matched["manager_number"]).all())
 
 
 def _manager_errors(frame: pl.DataFrame) -> list[RosterError]:
-    frame = _with_manager_rows(frame.unique("employee_number", keep="first", maintain_order=True))
+    """Unknown managers, people managing themselves, and loops; `frame` has `manager_row`."""
     has_manager = pl.col("manager_number") != ""
     errors = _errors_where(
         frame,

@@ -167,12 +167,9 @@ def _sync_units(unit_paths: set[tuple[str, str]], agency_ids: dict[str, int]) ->
         parent_id, parent_path = known[(agency_id, names[:-1])] if len(names) > 1 else (None, "/")
         known[(agency_id, names)] = (unit_id, f"{parent_path}{unit_id}/")
         rows.append((unit_id, agency_id, parent_id, names[-1], known[(agency_id, names)][1], len(names) - 1))
+    columns = ("id", "agency_id", "parent_id", "name", "path", "depth")
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {Unit._meta.db_table} (id, agency_id, parent_id, name, path, depth)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            rows,
-        )
+        _copy_rows(cursor, Unit._meta.db_table, pl.DataFrame(rows, schema=columns, orient="row"))
     mapping = [
         (code, path, known[(agency_ids[code], tuple(path.split(UNIT_SEPARATOR)))][0])
         for code, path in unit_paths
@@ -252,7 +249,7 @@ def _stage(
                 pl.Series("manager_id", manager_ids[offset:end]).replace(-1, None),
                 pl.col("agency_code").replace_strict(agency_ids, return_dtype=pl.Int64).alias("agency_id"),
             ).select(STAGE_COLUMNS)
-            _copy_into_stage(cursor, rows)
+            _copy_rows(cursor, "roster_stage", rows)
             offset = end
             report("Writing", offset, len(roster))
         if connection.vendor == "sqlite":
@@ -263,14 +260,15 @@ def _stage(
             cursor.execute("ANALYZE roster_stage")
 
 
-def _copy_into_stage(cursor, rows: pl.DataFrame) -> None:
-    columns = ", ".join(STAGE_COLUMNS)
+def _copy_rows(cursor, table: str, rows: pl.DataFrame) -> None:
+    """Append a frame's rows to a table: COPY on PostgreSQL, executemany elsewhere."""
+    columns = ", ".join(rows.columns)
     if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY roster_stage ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
             copy.write(rows.write_csv(include_header=False, null_value="\\N"))
     else:
-        marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
-        cursor.executemany(f"INSERT INTO roster_stage ({columns}) VALUES ({marks})", rows.iter_rows())
+        marks = ", ".join(["%s"] * rows.width)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows.iter_rows())
 
 
 def _refuse_taken_emails() -> None:
