@@ -190,3 +190,12 @@ def test_a_bulk_load_rebuilds_every_index_and_constraint(tmp_path, monkeypatch):
     assert result.created == 7
     assert _structures() == before
     assert Employee.objects.get(employee_number="5").manager.employee_number == "4"
+
+
+def test_many_top_level_units_before_the_first_child(tmp_path):
+    rows = [person("1", unit_path="Office 0")]
+    rows += [person(str(n), "1", unit_path=f"Office {n}") for n in range(2, 150)]
+    rows += [person("150", "1", unit_path="Office 2 > Team")]
+    result = import_roster(write_roster(tmp_path / "r.csv", rows))
+    assert result.units_created == 150
+    assert Unit.objects.get(name="Team").parent.name == "Office 2"

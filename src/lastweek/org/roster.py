@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,26 +84,31 @@ class Roster:
     keys: pl.DataFrame
     agencies: dict[str, str]
     unit_paths: set[tuple[str, str]]
+    spill: tempfile.TemporaryDirectory
 
     def __len__(self) -> int:
         return self.keys.height
 
     def batches(self) -> Iterator[pl.DataFrame]:
         """The cleaned rows again, in file order, a block at a time."""
-        return _batches(self.source, [])
+        for path in sorted(Path(self.spill.name).glob("*.arrow")):
+            yield pl.read_ipc(path, memory_map=False)
 
 
 def read_roster(path: str | Path) -> Roster:
     """Read and validate a roster file; raise `RosterInvalid` listing every bad row.
 
-    Streams the file in batches: only the key columns of all rows are held at once.
+    Streams the file in batches: only the key columns of all rows are held at once. The cleaned batches
+    are spilled to a temporary directory as Arrow files, so writing them does not parse the file again.
     """
     path = Path(path)
+    spill = tempfile.TemporaryDirectory(prefix="lastweek-roster-")
     errors: list[RosterError] = []
     keys: list[pl.DataFrame] = []
     agencies: dict[str, tuple[str, int]] = {}
     unit_paths: set[tuple[str, str]] = set()
-    for batch in _batches(path, errors):
+    for number, batch in enumerate(_batches(path, errors)):
+        batch.write_ipc(Path(spill.name) / f"{number:06d}.arrow")
         errors += _row_errors(batch)
         errors += _agency_name_errors(batch, agencies)
         unit_paths.update(batch.select("agency_code", "unit_path").unique().iter_rows())
@@ -110,12 +116,14 @@ def read_roster(path: str | Path) -> Roster:
     frame = _with_manager_rows(pl.concat(keys) if keys else _empty_keys())
     errors += _cross_row_errors(frame)
     if errors:
+        spill.cleanup()
         raise RosterInvalid(errors)
     return Roster(
         source=path,
         keys=frame,
         agencies={code: name for code, (name, _) in agencies.items()},
         unit_paths=unit_paths,
+        spill=spill,
     )
 
 

@@ -79,7 +79,7 @@ def import_roster(
     report("Validating", 0, 1)
     roster = read_roster(path)
     report("Validating", 1, 1)
-    with transaction.atomic():
+    with roster.spill, transaction.atomic():
         _lock(Employee, Unit)
         agency_ids, agencies_created = _sync_agencies(roster.agencies)
         unit_ids, units_created = _sync_units(roster.unit_paths, agency_ids)
@@ -167,9 +167,16 @@ def _sync_units(unit_paths: set[tuple[str, str]], agency_ids: dict[str, int]) ->
         parent_id, parent_path = known[(agency_id, names[:-1])] if len(names) > 1 else (None, "/")
         known[(agency_id, names)] = (unit_id, f"{parent_path}{unit_id}/")
         rows.append((unit_id, agency_id, parent_id, names[-1], known[(agency_id, names)][1], len(names) - 1))
-    columns = ("id", "agency_id", "parent_id", "name", "path", "depth")
+    schema = {
+        "id": pl.Int64,
+        "agency_id": pl.Int64,
+        "parent_id": pl.Int64,
+        "name": pl.String,
+        "path": pl.String,
+        "depth": pl.Int16,
+    }
     with connection.cursor() as cursor:
-        _copy_rows(cursor, Unit._meta.db_table, pl.DataFrame(rows, schema=columns, orient="row"))
+        _copy_rows(cursor, Unit._meta.db_table, pl.DataFrame(rows, schema=schema, orient="row"))
     mapping = [
         (code, path, known[(agency_ids[code], tuple(path.split(UNIT_SEPARATOR)))][0])
         for code, path in unit_paths
