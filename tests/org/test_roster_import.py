@@ -199,3 +199,15 @@ def test_many_top_level_units_before_the_first_child(tmp_path):
     result = import_roster(write_roster(tmp_path / "r.csv", rows))
     assert result.units_created == 150
     assert Unit.objects.get(name="Team").parent.name == "Office 2"
+
+
+def test_a_row_matched_to_someone_with_another_number_is_refused(tmp_path):
+    """The guard behind matching on hashes: a staged row must carry its matched employee's number."""
+    import_roster(write_roster(tmp_path / "r.csv", small_agency()))
+    one = Employee.objects.get(employee_number="1")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE roster_stage ({roster_import.STAGE_DDL})")
+        cursor.execute("INSERT INTO roster_stage (id, employee_number) VALUES (%s, %s)", [one.pk, "999"])
+        with pytest.raises(RuntimeError, match="employee numbers 999 and 1 share a hash"):
+            roster_import._refuse_hash_collisions()
+        cursor.execute("DROP TABLE roster_stage")

@@ -26,9 +26,9 @@ def errors_of(path: Path) -> list[str]:
 def test_a_valid_roster_reads_every_row_with_its_manager(tmp_path):
     roster = read_roster(write_roster(tmp_path / "r.csv", small_agency()))
     assert len(roster) == 7
-    rows = roster.keys.select("employee_number", "manager_row").rows()
-    assert rows[4] == ("5", 3)  # employee 5 reports to the row of employee 4
-    assert rows[0] == ("1", None)
+    manager_rows = roster.keys["manager_row"].to_list()
+    assert manager_rows[4] == 3  # employee 5 (row 4) reports to employee 4 (row 3)
+    assert manager_rows[0] is None
 
 
 def test_emails_are_lower_cased_and_unit_paths_normalized(tmp_path):

@@ -74,3 +74,17 @@ def test_reporting_line_subtree_reaches_every_depth_and_not_the_manager():
     assert set(Employee.objects.reporting_to(line[5])) == set(line[6:])
     assert set(Employee.objects.reporting_to(head)) == set(line[1:]) | {side}
     assert not Employee.objects.reporting_to(line[-1]).exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_can_answer_a_subtree_from_the_path_index():
+    """varchar_pattern_ops makes LIKE 'prefix%' indexable whatever the database's collation."""
+    units = chain_of_units(4)
+    EmployeeFactory(unit=units[-1])
+    query = Employee.objects.in_unit_subtree(units[1])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "unit_path_idx" in plan

@@ -76,9 +76,9 @@ KEY_COLUMNS = ("line", "employee_number", "email", "manager_number")
 
 @dataclass
 class Roster:
-    """A validated roster, kept small: the key columns of every row (`line`, `employee_number`, `email`,
-    `manager_number`, and `manager_row`, the row index of the manager or null), the agencies and the unit
-    paths it names. The full rows are streamed again from the file by `batches()` when written."""
+    """A validated roster, kept small: per row its `line`, `number_key` (a 64-bit hash of the employee
+    number) and `manager_row` (the row index of the manager, or null); the agencies and the unit paths it
+    names. The full rows come back, cleaned, from `batches()`."""
 
     source: Path
     keys: pl.DataFrame
@@ -120,7 +120,7 @@ def read_roster(path: str | Path) -> Roster:
         raise RosterInvalid(errors)
     return Roster(
         source=path,
-        keys=frame,
+        keys=frame.select("line", pl.col("employee_number").hash().alias("number_key"), "manager_row"),
         agencies={code: name for code, (name, _) in agencies.items()},
         unit_paths=unit_paths,
         spill=spill,

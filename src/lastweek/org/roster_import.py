@@ -85,6 +85,7 @@ def import_roster(
         unit_ids, units_created = _sync_units(roster.unit_paths, agency_ids)
         ids, manager_ids, created = _employee_ids(roster)
         _stage(roster, ids, manager_ids, agency_ids, unit_ids, report)
+        _refuse_hash_collisions()
         _refuse_taken_emails()
         report("Merging", 0, 1)
         with _bulk_indexing(Employee, rows_added=created):
@@ -201,22 +202,43 @@ def _known_units() -> dict[tuple[int, tuple[str, ...]], tuple[int, str]]:
 
 
 def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int]:
-    """Each row's id (the existing one, or a freshly reserved one) and its manager's id (-1: none)."""
+    """Each row's id (the existing one, or a freshly reserved one) and its manager's id (-1: none).
+
+    Rows meet the database's employees on a 64-bit hash of the employee number, which keeps millions of
+    strings out of memory; `_refuse_hash_collisions` checks every match on the text before anything is
+    merged.
+    """
     existing = _query_frame(
         f"SELECT employee_number, id FROM {Employee._meta.db_table}",
         {"employee_number": pl.String, "id": pl.Int64},
+    ).select(pl.col("employee_number").hash().alias("number_key"), "id")
+    matched = roster.keys.select("number_key").join(
+        existing, on="number_key", how="left", maintain_order="left"
     )
-    matched = roster.keys.select("employee_number").join(
-        existing, on="employee_number", how="left", maintain_order="left"
-    )["id"]
-    is_new = matched.is_null()
+    del existing
+    is_new = matched["id"].is_null()
     created = int(is_new.sum())
     first_id = _reserve_ids(Employee, created)
     new_ids = pl.Series(np.arange(first_id, first_id + created, dtype=np.int64))
-    ids = matched.scatter(is_new.arg_true(), new_ids).to_numpy()
+    ids = matched["id"].scatter(is_new.arg_true(), new_ids).to_numpy()
     manager_rows = roster.keys["manager_row"].fill_null(-1).to_numpy()
     manager_ids = np.where(manager_rows >= 0, ids[np.maximum(manager_rows, 0)], -1)
     return ids, manager_ids, created
+
+
+def _refuse_hash_collisions() -> None:
+    """Every staged row matched to an existing employee must carry that employee's number."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.employee_number, e.employee_number FROM roster_stage s"
+            f" JOIN {Employee._meta.db_table} e ON e.id = s.id WHERE e.employee_number <> s.employee_number"
+        )
+        collision = cursor.fetchone()
+    if collision:
+        raise RuntimeError(
+            f"employee numbers {collision[0]} and {collision[1]} share a hash; nothing was imported. "
+            "Report this: the import must then match numbers as text."
+        )
 
 
 def _query_frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:

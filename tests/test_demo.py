@@ -1,0 +1,54 @@
+"""`lastweek demo --no-serve` builds a working demo on an empty machine, and a second run reuses it."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo")
+
+
+def run_demo(data_dir) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LASTWEEK_DATA_DIR": str(data_dir), "DATABASE_URL": "", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "lastweek", "demo", "--no-serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_the_demo_builds_an_organization_and_prints_logins(demo_dir):
+    run = run_demo(demo_dir)
+    assert run.returncode == 0, run.stderr
+    password = (demo_dir / "demo-password").read_text().strip()
+    assert password in run.stdout
+    for username in ("admin", "agency-admin", "manager", "employee"):
+        assert username in run.stdout
+    database = sqlite3.connect(demo_dir / "lastweek.sqlite3")
+    employees, agencies = database.execute(
+        "SELECT count(*), count(DISTINCT agency_id) FROM org_employee"
+    ).fetchone()
+    assert employees == 2_000
+    assert 8 <= agencies <= 12
+    manager_reports = database.execute(
+        "SELECT count(*) FROM org_employee e JOIN auth_user u ON e.manager_id = (SELECT id FROM org_employee"
+        " WHERE user_id = u.id) WHERE u.username = 'manager'"
+    ).fetchone()[0]
+    assert manager_reports > 0
+
+
+def test_a_second_run_reuses_the_database_and_the_password(demo_dir):
+    first_password = (demo_dir / "demo-password").read_text()
+    run = run_demo(demo_dir)
+    assert run.returncode == 0, run.stderr
+    assert "Generating" not in run.stdout
+    assert (demo_dir / "demo-password").read_text() == first_password
