@@ -60,20 +60,36 @@ def main() -> None:
         title=f"Roster import, {args.employees:,} employees ({roster.stat().st_size / 1e6:,.0f} MB CSV)"
     )
     for column in ("database", "method", "rows", "seconds", "rows/s", "× naive", "peak RSS MB"):
-        table.add_column(column, justify="right" if column not in ("database", "method") else "left")
+        table.add_column(
+            column, justify="right" if column not in ("database", "method") else "left", no_wrap=True
+        )
+    queries = None
     for label, database in targets:
         naive = _measure(console, "naive", database("naive"), sample)
         bulk_url = database("bulk")
-        for method in ("bulk", "bulk-again"):
+        for method, title in (("bulk", "import-roster"), ("bulk-again", "import-roster, same file again")):
             result = _measure(console, method, bulk_url, roster)
             ratio = result["rows_per_s"] / naive["rows_per_s"]
-            _add_row(table, label, f"{method} (import-roster)", result, f"{ratio:,.0f}×")
-        _add_row(table, label, "naive (one ORM save per row)", naive, "1×")
+            _add_row(table, label, title, result, f"{ratio:,.0f}×")
+        _add_row(table, label, "naive: one ORM save per row", naive, "1×")
+        if label == "PostgreSQL":
+            queries = _measure(console, "queries", bulk_url, roster)
     console.print(table)
     console.print(
         f"Goals: ≥ {GOAL_ROWS_PER_SECOND:,} rows/s on PostgreSQL, peak RSS ≤ {GOAL_PEAK_RSS_MB:,} MB. "
-        "'bulk-again' re-imports the identical file (must change nothing)."
+        "The second import of the same file must change nothing (checked)."
     )
+    if queries:
+        _print_queries(console, queries)
+
+
+def _print_queries(console: Console, queries: dict) -> None:
+    table = Table(title="Scope queries on the imported PostgreSQL database (median of 5, warm)")
+    for column in ("query", "employees", "ms"):
+        table.add_column(column, justify="left" if column == "query" else "right", no_wrap=True)
+    for name, count, milliseconds in queries["queries"]:
+        table.add_row(name, f"{count:,}", f"{milliseconds:,.1f}")
+    console.print(table)
 
 
 def _add_row(table: Table, database: str, method: str, result: dict, ratio: str) -> None:
@@ -156,6 +172,8 @@ def run_child(method: str, database_url: str, roster: str) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    if method == "queries":
+        return {"queries": _scope_queries()}
     started = time.perf_counter()
     if method == "naive":
         rows = _naive_import(Path(roster))
@@ -169,6 +187,44 @@ def run_child(method: str, database_url: str, roster: str) -> dict:
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_rss_mb": peak_kb / 1024}
+
+
+def _scope_queries() -> list[tuple[str, int, float]]:
+    """Time the queries that scope everything: a unit subtree, an agency, a whole reporting line."""
+    from django.db.models import Count
+
+    from lastweek.org.models import Agency, Employee, Unit
+
+    agency = Agency.objects.annotate(size=Count("employees")).order_by("-size").first()
+    subtrees = [
+        (unit, Employee.objects.in_unit_subtree(unit).count())
+        for unit in Unit.objects.filter(agency=agency, depth=0)
+    ]
+    unit, _ = max(subtrees, key=lambda pair: pair[1])
+    deepest = Unit.objects.filter(path__startswith=unit.path).order_by("-depth").first()
+    middle = Unit.objects.get(pk=int(deepest.path.strip("/").split("/")[2]))
+    head = Employee.objects.get(agency=agency, manager=None)
+    deputy = Employee.objects.filter(manager=head).annotate(n=Count("direct_reports")).order_by("-n").first()
+    cases = [
+        (
+            f"unit subtree: {unit.name} ({agency.code})",
+            lambda: Employee.objects.in_unit_subtree(unit).count(),
+        ),
+        (f"unit subtree: {middle.name}", lambda: Employee.objects.in_unit_subtree(middle).count()),
+        (f"agency: {agency.code}", lambda: Employee.objects.filter(agency=agency).count()),
+        (f"reporting line of the {agency.code} head", lambda: Employee.objects.reporting_to(head).count()),
+        ("reporting line of a deputy", lambda: Employee.objects.reporting_to(deputy).count()),
+    ]
+    return [(name, query(), _median_ms(query)) for name, query in cases]
+
+
+def _median_ms(query) -> float:
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        query()
+        timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)[2]
 
 
 def _naive_import(roster: Path) -> int:
