@@ -44,7 +44,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_child(*args.child)))
         return
-    console = Console()
+    console = Console(width=130)  # a full table also when piped to a file
     work = Path(tempfile.mkdtemp(prefix="lastweek-bench-"))
     roster = work / "roster.csv"
     console.print(f"Generating a {args.employees:,}-employee roster …")

@@ -18,11 +18,11 @@ from django.db.models import Q, QuerySet
 from lastweek.access.models import Role, RoleGrant, Scope
 from lastweek.org.models import Employee, reporting_subtree_sql
 
-User = AbstractBaseUser | AnonymousUser
+AnyUser = AbstractBaseUser | AnonymousUser
 NOTHING = Q(pk__in=[])
 
 
-def employee_filter(user: User, *, roles: Iterable[str] | None = None, via: str = "") -> Q:
+def employee_filter(user: AnyUser, *, roles: Iterable[str] | None = None, via: str = "") -> Q:
     """A filter selecting the employees `user` may see, for any model that reaches Employee.
 
     `via` is the lookup path from the queried model to Employee ("" for Employee itself,
@@ -51,17 +51,17 @@ def employee_filter(user: User, *, roles: Iterable[str] | None = None, via: str 
     return condition
 
 
-def visible_employees(user: User, *, roles: Iterable[str] | None = None) -> QuerySet[Employee]:
+def visible_employees(user: AnyUser, *, roles: Iterable[str] | None = None) -> QuerySet[Employee]:
     """The employees `user` may see, as a queryset to filter further."""
     return Employee.objects.filter(employee_filter(user, roles=roles))
 
 
-def can_see_employee(user: User, employee: Employee, *, roles: Iterable[str] | None = None) -> bool:
+def can_see_employee(user: AnyUser, employee: Employee, *, roles: Iterable[str] | None = None) -> bool:
     """Whether `employee` is within `user`'s scope."""
     return visible_employees(user, roles=roles).filter(pk=employee.pk).exists()
 
 
-def linked_employee(user: User) -> Employee | None:
+def linked_employee(user: AnyUser) -> Employee | None:
     """The roster entry linked to this account, if any."""
     if not user.is_authenticated:
         return None
