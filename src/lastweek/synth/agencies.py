@@ -2,9 +2,10 @@
 
 Headcounts approximate the on-board civilian employees in OPM FedScope's employment cube for September
 2024 (FedScope's successor is OPM's Federal Workforce Data site, data.opm.gov), rounded to two or three
-significant figures; check them against that data before quoting any. Like FedScope they leave out the Postal Service, the intelligence
-agencies and the legislative and judicial branches, and the State Department figure counts its civil
-service only. They give the demo a realistic shape; they are not an authoritative count.
+significant figures; check them against that data before quoting any. Like FedScope they leave out the
+Postal Service, the intelligence agencies and the legislative and judicial branches, and the State
+Department figure counts its civil service only. They give the demo a realistic shape; they are not an
+authoritative count.
 """
 
 from __future__ import annotations

@@ -75,7 +75,10 @@ def _demo_logins(password: str) -> list[Login]:
     agency_admin = _user("agency-admin", password, email="agency-admin@example.gov")
     _grant(agency_admin, Role.AGENCY_ADMIN, Scope.AGENCY, largest)
     manager = _link_manager(largest, password)
-    report = manager.employee.direct_reports.filter(user=None).order_by("employee_number").first()
+    report = (
+        Employee.objects.filter(user__username="employee").first()
+        or manager.employee.direct_reports.filter(user=None).order_by("employee_number").first()
+    )
     employee = _link(report, "employee", password) if report else None
     logins = [
         Login("admin", "site administrator, organization-wide auditor", "everyone; the admin site"),
