@@ -77,7 +77,10 @@ def _demo_logins(password: str) -> list[Login]:
     manager = _link_manager(largest, password)
     report = (
         Employee.objects.filter(user__username="employee").first()
-        or manager.employee.direct_reports.filter(user=None).order_by("employee_number").first()
+        or Employee.objects.reporting_to(manager.employee)
+        .filter(user=None, direct_reports__isnull=True)
+        .order_by("employee_number")
+        .first()
     )
     employee = _link(report, "employee", password) if report else None
     logins = [
@@ -86,17 +89,21 @@ def _demo_logins(password: str) -> list[Login]:
         Login("manager", f"{manager.employee.title}, {manager.employee.unit}", "their reporting line"),
     ]
     if employee:
-        logins.append(Login("employee", f"{report.title}, reports to the manager", "only themselves"))
+        logins.append(
+            Login("employee", f"{report.title}, in the manager's reporting line", "only themselves")
+        )
     return logins
 
 
 def _link_manager(agency: Agency, password: str):
-    """A mid-level supervisor: someone with direct reports whose own manager has a manager."""
+    """A mid-level supervisor: two levels of people below, two levels of managers above."""
     existing = Employee.objects.filter(user__username="manager").first()
     if existing:
         return _link(existing, "manager", password)
     candidate = (
-        Employee.objects.filter(agency=agency, manager__manager__isnull=False, direct_reports__isnull=False)
+        Employee.objects.filter(
+            agency=agency, manager__manager__isnull=False, direct_reports__direct_reports__isnull=False
+        )
         .order_by("employee_number")
         .first()
     )
