@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.progress import Progress
 
+from lastweek.migration_state import require_migrated
 from lastweek.org.models import Employee
 from lastweek.org.roster_export import export_roster
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out: Path | None, agencies: list[str] | None, **options) -> None:
+        require_migrated()
         if out is None:
             export_roster(sys.stdout, agency_codes=agencies)
             return

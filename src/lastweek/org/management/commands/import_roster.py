@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lastweek.migration_state import require_migrated
 from lastweek.org.roster import RosterInvalid
 from lastweek.org.roster_import import import_roster
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress bar, only the summary.")
 
     def handle(self, *args, file: Path, only_listed_agencies: bool, quiet: bool, **options) -> None:
+        require_migrated()
         if not file.exists():
             raise CommandError(f"{file} does not exist; give the path of a roster CSV file.")
         console = Console(stderr=True, quiet=quiet)
