@@ -162,6 +162,9 @@ def test_the_command_reports_each_bad_row_and_fails(tmp_path):
 def test_the_console_script_exits_non_zero_on_bad_rows(tmp_path):
     path = write_roster(tmp_path / "bad.csv", [person("1"), person("2", "9")])
     env_data = {"LASTWEEK_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    subprocess.run(
+        [sys.executable, "-m", "lastweek", "migrate", "-v0"], check=True, env={**os.environ, **env_data}
+    )
     run = subprocess.run(
         [sys.executable, "-m", "lastweek", "import-roster", str(path), "--quiet"],
         capture_output=True,

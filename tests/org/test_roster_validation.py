@@ -152,3 +152,17 @@ def test_line_numbers_stay_exact_after_quoted_newlines_blank_and_short_lines(tmp
         "line 16: expected 11 fields, found 10",
         "line 33: unknown time zone 'Nowhere'; use an IANA name such as America/New_York",
     ]
+
+
+@pytest.mark.parametrize("unit_path", ["> VHA", "VHA >", "VHA >> Boston", " VHA >  > Boston"])
+def test_every_kind_of_empty_unit_level_is_caught(tmp_path, unit_path):
+    reported = errors_of(write_roster(tmp_path / "r.csv", [person("1", unit_path=unit_path)]))
+    assert reported == ["line 2: unit_path has an empty level; separate unit names with ' > '"]
+
+
+def test_a_unit_name_over_the_limit_is_caught_but_a_long_path_of_short_names_is_not(tmp_path):
+    long_path = " > ".join(f"Level {n} " + "x" * 40 for n in range(6))
+    rows = [person("1", unit_path=long_path), person("2", "1", unit_path="VHA > " + "y" * 201)]
+    assert errors_of(write_roster(tmp_path / "r.csv", rows)) == [
+        "line 3: a unit name in unit_path is longer than 200 characters"
+    ]

@@ -200,11 +200,9 @@ def _clean(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col(name).str.strip_chars() for name in ROSTER_COLUMNS)
     frame = frame.with_columns(
         pl.col("email").str.to_lowercase(),
-        # One spelling per unit path, however the file spaced its separators.
-        pl.col("unit_path")
-        .str.split(">")
-        .list.eval(pl.element().str.strip_chars())
-        .list.join(UNIT_SEPARATOR),
+        # One spelling per unit path, however the file spaced its separators (one regex pass: splitting
+        # into lists and joining again cost seconds on millions of rows).
+        pl.col("unit_path").str.replace_all(r"\s*>\s*", UNIT_SEPARATOR).str.strip_chars(),
     )
     return frame.filter(pl.any_horizontal(pl.col(name) != "" for name in ROSTER_COLUMNS))
 
@@ -272,15 +270,17 @@ def _row_errors(frame: pl.DataFrame) -> list[RosterError]:
 
 
 def _unit_path_errors(frame: pl.DataFrame) -> list[RosterError]:
-    levels = pl.col("unit_path").str.split(">").list.eval(pl.element().str.strip_chars())
     errors = _errors_where(
         frame,
-        (pl.col("unit_path") != "") & levels.list.eval(pl.element() == "").list.any(),
+        pl.col("unit_path").str.contains(r"^>|>$|>\s*>"),
         "unit_path has an empty level; separate unit names with ' > '",
     )
+    # Only a path longer than the limit can hold a name longer than it: split just those few.
+    long_paths = frame.filter(pl.col("unit_path").str.len_chars() > MAX_UNIT_NAME)
+    names = pl.col("unit_path").str.split(UNIT_SEPARATOR)
     return errors + _errors_where(
-        frame,
-        levels.list.eval(pl.element().str.len_chars() > MAX_UNIT_NAME).list.any(),
+        long_paths,
+        names.list.eval(pl.element().str.len_chars() > MAX_UNIT_NAME).list.any(),
         f"a unit name in unit_path is longer than {MAX_UNIT_NAME} characters",
     )
 

@@ -83,14 +83,21 @@ def import_roster(
         _lock(Employee, Unit)
         agency_ids, agencies_created = _sync_agencies(roster.agencies)
         unit_ids, units_created = _sync_units(roster.unit_paths, agency_ids)
-        ids, manager_ids, created = _employee_ids(roster)
+        ids, manager_ids, first_new_id, held_before = _employee_ids(roster)
+        created = int((ids >= first_new_id).sum())
         _stage(roster, ids, manager_ids, agency_ids, unit_ids, report)
         _refuse_hash_collisions()
         _refuse_taken_emails()
         report("Merging", 0, 1)
         with _bulk_indexing(Employee, rows_added=created):
-            changed = _merge()
-        separated = _separate_missing(list(agency_ids.values()) if only_listed_agencies else None)
+            changed = _merge(first_new_id)
+        everyone_listed = held_before == len(roster) - created
+        separated = (
+            0
+            if everyone_listed
+            else _separate_missing(list(agency_ids.values()) if only_listed_agencies else None)
+        )
+        _drop_stage()
         _refresh_statistics(Employee, Unit)
         report("Merging", 1, 1)
         result = ImportResult(
@@ -202,8 +209,9 @@ def _known_units() -> dict[tuple[int, tuple[str, ...]], tuple[int, str]]:
     return known
 
 
-def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int]:
-    """Each row's id (the existing one, or a freshly reserved one) and its manager's id (-1: none).
+def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Each row's id (the existing one, or a freshly reserved one) and its manager's id (-1: none); then
+    the first reserved id and how many employees the database held before.
 
     Rows meet the database's employees on a 64-bit hash of the employee number, which keeps millions of
     strings out of memory; `_refuse_hash_collisions` checks every match on the text before anything is
@@ -216,6 +224,7 @@ def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int]:
     matched = roster.keys.select("number_key").join(
         existing, on="number_key", how="left", maintain_order="left"
     )
+    held_before = existing.height
     del existing
     is_new = matched["id"].is_null()
     created = int(is_new.sum())
@@ -224,7 +233,7 @@ def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int]:
     ids = matched["id"].scatter(is_new.arg_true(), new_ids).to_numpy()
     manager_rows = roster.keys["manager_row"].fill_null(-1).to_numpy()
     manager_ids = np.where(manager_rows >= 0, ids[np.maximum(manager_rows, 0)], -1)
-    return ids, manager_ids, created
+    return ids, manager_ids, first_id, held_before
 
 
 def _refuse_hash_collisions() -> None:
@@ -373,24 +382,33 @@ def _secondary_structures(cursor, table: str) -> tuple[list[tuple[str, str]], li
     return constraints, cursor.fetchall()
 
 
-def _merge() -> int:
-    """Insert new rows and update changed ones; return how many rows were written."""
+def _merge(first_new_id: int) -> int:
+    """Insert new rows and update changed ones; return how many rows were written.
+
+    New rows (ids from the reserved block) cannot conflict, so they go in by a plain INSERT, sparing
+    the conflict check per row; only rows of people already on file take the upsert.
+    """
     table = Employee._meta.db_table
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     now = timezone.now()
     columns = ", ".join(STAGE_COLUMNS[:-1])
+    select = f"SELECT {columns}, %s, %s FROM roster_stage"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}, created_at, updated_at)"
-            f" SELECT {columns}, %s, %s FROM roster_stage WHERE true"
+            f"INSERT INTO {table} ({columns}, created_at, updated_at) {select} WHERE id >= %s",
+            [now, now, first_new_id],
+        )
+        inserted = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, created_at, updated_at) {select} WHERE id < %s"
             f" ON CONFLICT (id) DO UPDATE SET"
             f" {', '.join(f'{name} = excluded.{name}' for name in MERGED_COLUMNS)},"
             f" updated_at = excluded.updated_at"
             f" WHERE ({', '.join(f'{table}.{name}' for name in MERGED_COLUMNS)}) {distinct}"
             f" ({', '.join(f'excluded.{name}' for name in MERGED_COLUMNS)})",
-            [now, now],
+            [now, now, first_new_id],
         )
-        return cursor.rowcount
+        return inserted + cursor.rowcount
 
 
 def _separate_missing(agency_ids: list[int] | None) -> int:
@@ -406,9 +424,12 @@ def _separate_missing(agency_ids: list[int] | None) -> int:
         params += agency_ids
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        count = cursor.rowcount
+        return cursor.rowcount
+
+
+def _drop_stage() -> None:
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE roster_stage")
-    return count
 
 
 def _refresh_statistics(*changed: type[models.Model]) -> None:
