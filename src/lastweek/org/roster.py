@@ -242,43 +242,66 @@ def _errors_where(frame: pl.DataFrame, condition: pl.Expr, reason: pl.Expr | str
 
 
 def _row_errors(frame: pl.DataFrame) -> list[RosterError]:
-    errors: list[RosterError] = []
-    for name in ROSTER_COLUMNS:
-        if name not in OPTIONAL_COLUMNS:
-            errors += _errors_where(frame, pl.col(name) == "", f"{name} is empty")
-    for name, limit in MAX_LENGTHS.items():
-        errors += _errors_where(
-            frame, pl.col(name).str.len_chars() > limit, f"{name} is longer than {limit} characters"
-        )
-    errors += _errors_where(
-        frame,
-        (pl.col("email") != "") & ~pl.col("email").str.contains(EMAIL_PATTERN),
-        pl.format("email '{}' is not an email address", pl.col("email")),
-    )
-    errors += _errors_where(
-        frame,
-        (pl.col("time_zone") != "") & ~pl.col("time_zone").is_in(sorted(available_timezones())),
-        pl.format("unknown time zone '{}'; use an IANA name such as America/New_York", pl.col("time_zone")),
-    )
-    errors += _errors_where(
-        frame,
-        (pl.col("status") != "") & ~pl.col("status").is_in(STATUSES),
-        pl.format("unknown status '{}'; use one of " + ", ".join(STATUSES), pl.col("status")),
-    )
-    errors += _unit_path_errors(frame)
-    return errors
+    """Every check that looks at one row, evaluated together in one pass over the batch."""
+    return _single_row_errors(frame) + _long_unit_name_errors(frame)
 
 
-def _unit_path_errors(frame: pl.DataFrame) -> list[RosterError]:
-    errors = _errors_where(
-        frame,
-        pl.col("unit_path").str.contains(r"^>|>$|>\s*>"),
-        "unit_path has an empty level; separate unit names with ' > '",
+def _single_row_errors(frame: pl.DataFrame) -> list[RosterError]:
+    checks = _row_checks()
+    # One pass finds the bad rows (usually none); reasons are spelled out for those rows alone.
+    frame = frame.filter(pl.any_horizontal(condition for condition, _ in checks))
+    reasons = frame.select(
+        "line",
+        *(
+            pl.when(condition)
+            .then(reason if isinstance(reason, pl.Expr) else pl.lit(reason))
+            .alias(f"check{n}")
+            for n, (condition, reason) in enumerate(checks)
+        ),
     )
+    failed = reasons.unpivot(index="line").drop_nulls("value")
+    return [RosterError(line, reason) for line, _, reason in failed.iter_rows()] + _long_unit_name_errors(
+        frame
+    )
+
+
+def _row_checks() -> list[tuple[pl.Expr, pl.Expr | str]]:
+    """(condition that marks a bad row, the reason to report)."""
+    checks: list[tuple[pl.Expr, pl.Expr | str]] = [
+        (pl.col(name) == "", f"{name} is empty") for name in ROSTER_COLUMNS if name not in OPTIONAL_COLUMNS
+    ]
+    checks += [
+        (pl.col(name).str.len_chars() > limit, f"{name} is longer than {limit} characters")
+        for name, limit in MAX_LENGTHS.items()
+    ]
+    return [
+        *checks,
+        (
+            (pl.col("email") != "") & ~pl.col("email").str.contains(EMAIL_PATTERN),
+            pl.format("email '{}' is not an email address", pl.col("email")),
+        ),
+        (
+            (pl.col("time_zone") != "") & ~pl.col("time_zone").is_in(sorted(available_timezones())),
+            pl.format(
+                "unknown time zone '{}'; use an IANA name such as America/New_York", pl.col("time_zone")
+            ),
+        ),
+        (
+            (pl.col("status") != "") & ~pl.col("status").is_in(STATUSES),
+            pl.format("unknown status '{}'; use one of " + ", ".join(STATUSES), pl.col("status")),
+        ),
+        (
+            pl.col("unit_path").str.contains(r"^>|>$|>\s*>"),
+            "unit_path has an empty level; separate unit names with ' > '",
+        ),
+    ]
+
+
+def _long_unit_name_errors(frame: pl.DataFrame) -> list[RosterError]:
     # Only a path longer than the limit can hold a name longer than it: split just those few.
     long_paths = frame.filter(pl.col("unit_path").str.len_chars() > MAX_UNIT_NAME)
     names = pl.col("unit_path").str.split(UNIT_SEPARATOR)
-    return errors + _errors_where(
+    return _errors_where(
         long_paths,
         names.list.eval(pl.element().str.len_chars() > MAX_UNIT_NAME).list.any(),
         f"a unit name in unit_path is longer than {MAX_UNIT_NAME} characters",
