@@ -71,3 +71,20 @@ def test_the_page_costs_the_same_queries_for_a_bigger_team(client, team):
     with CaptureQueriesContext(connection) as many:
         client.get("/")
     assert len(many) == len(few)
+
+
+def test_signing_in_lands_on_the_access_page_and_signing_out_returns(client, team):
+    team["bob"].user.set_password("correct horse battery staple")
+    team["bob"].user.save()
+    response = client.post(
+        "/accounts/login/", {"username": "bob", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert b"Signed in as <strong>bob</strong>" in client.get("/").content
+    assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_says_so(client, team):
+    page = client.post("/accounts/login/", {"username": "bob", "password": "wrong"})
+    assert b"didn&#x27;t match" in page.content or b"didn't match" in page.content
