@@ -52,6 +52,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env_str("REDIS_URL", "")
 
+# Outgoing mail: Django's standard settings. Request mail goes through a backend that records, per
+# message, how far the hand-over got (see directives/mailer.py), so a restart never sends twice.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Replies come back to reply+TOKEN@LASTWEEK_MAIL_DOMAIN; requests are sent from its noreply address.
+MAIL_DOMAIN = env_str("LASTWEEK_MAIL_DOMAIN", "lastweek.example.gov")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"lastweek@{MAIL_DOMAIN}")
+# DKIM signing of outgoing mail, when a private key is configured (PEM file).
+DKIM_PRIVATE_KEY_FILE = env_str("LASTWEEK_DKIM_PRIVATE_KEY_FILE", "")
+DKIM_SELECTOR = env_str("LASTWEEK_DKIM_SELECTOR", "lastweek")
+DKIM_DOMAIN = env_str("LASTWEEK_DKIM_DOMAIN", MAIL_DOMAIN)
+# Messages per second handed to the mail server when sending requests (0: no limit).
+SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
+
+# Background jobs and schedules: huey on SQLite in the data directory, or Redis when REDIS_URL is set.
+HUEY = {
+    "name": "lastweek",
+    "immediate": env_bool("LASTWEEK_HUEY_IMMEDIATE", False),
+    "consumer": {"workers": env_int("LASTWEEK_WORKERS", 2), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -61,7 +91,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "lastweek.org",
     "lastweek.access",
+    "lastweek.directives",
+    "lastweek.reports",
     "lastweek.synth",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
