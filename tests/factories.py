@@ -54,3 +54,12 @@ class RoleGrantFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     scope = Scope.ORGANIZATION
+
+
+class DirectiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "directives.Directive"
+
+    title = factory.Sequence(lambda n: f"Weekly accomplishments {n}")
+    sender_name = "Office of Personnel Management"
+    status = "active"

@@ -1,0 +1,187 @@
+"""`submit()`: the one function every channel (email, web, API) calls to record an answer.
+
+Deadline rules: an answer is on time when received by the person's own deadline (the cycle's, or later
+after leave). Every answer is kept; the one compliance counts (`is_current`) is the latest on-time answer,
+or, when there is none, the latest late one. The same source message submitted twice is stored once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from lastweek.directives.models import Assignment, Cycle, Mode
+from lastweek.reports.models import Bullet, Channel, Report
+from lastweek.reports.stock import match_stock_answer
+
+# Crockford base32 without look-alikes: receipt codes are read aloud and typed.
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class SubmissionError(Exception):
+    """An answer that was not recorded. `code` is stable for programs; the message is for people."""
+
+    def __init__(self, code: str, message: str, field: str = "bullets") -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+@dataclass(frozen=True)
+class Receipt:
+    report_id: int
+    receipt_code: str
+    cycle_id: int
+    week: str
+    received_at: dt.datetime
+    on_time: bool
+    is_current: bool
+    bullets: int
+    stock_answer: str | None
+    exceeds_max_bullets: bool
+    duplicate: bool = False
+
+    @property
+    def message(self) -> str:
+        timing = "on time" if self.on_time else "late"
+        counted = "" if self.is_current else " An earlier on-time answer still counts."
+        return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
+
+
+def submit(
+    assignment: Assignment,
+    bullets: Sequence[str],
+    *,
+    channel: str,
+    received_at: dt.datetime | None = None,
+    source_id: str = "",
+    submitted_by: AbstractBaseUser | AnonymousUser | None = None,
+    strict: bool = True,
+) -> Receipt:
+    """Validate and store one answer for `assignment`; return its receipt.
+
+    `strict` (web, API) refuses more bullets than the directive allows and over-long bullets; email
+    passes strict=False, which keeps them and flags the report instead, since a reply cannot be edited.
+    Raises SubmissionError when nothing was recorded.
+    """
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    received_at = received_at or timezone.now()
+    if source_id:
+        existing = _existing(channel, source_id)
+        if existing is not None:
+            return existing
+    cycle = assignment.cycle
+    _check_open(assignment, cycle)
+    texts = [text.strip() for text in bullets if text and text.strip()]
+    if not texts:
+        raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
+    directive = cycle.directive
+    stock = match_stock_answer(" ".join(texts), directive.stock_answers.all())
+    too_many = len(texts) > directive.max_bullets
+    if strict:
+        _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
+    on_time = assignment.due_at is None or received_at <= assignment.due_at
+    try:
+        with transaction.atomic():
+            return _store(
+                assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many
+            )
+    except IntegrityError:
+        # The same source message arrived twice at once; the other writer stored it.
+        if source_id and (existing := _existing(channel, source_id)):
+            return existing
+        raise
+
+
+def _check_open(assignment: Assignment, cycle: Cycle) -> None:
+    if cycle.state == Cycle.State.CLOSED:
+        raise SubmissionError("closed", f"Week {cycle.week} is closed; answers are no longer taken.")
+    if assignment.mode == Mode.PAUSED:
+        reason = assignment.policy.reason if assignment.policy_id else ""
+        raise SubmissionError(
+            "paused",
+            f"Your organization has paused this request ({reason}). Nothing was recorded."
+            if reason
+            else "Your organization has paused this request. Nothing was recorded.",
+        )
+
+
+def _check_limits(texts: list[str], max_bullets: int, max_length: int) -> None:
+    if len(texts) > max_bullets:
+        raise SubmissionError(
+            "too_many_bullets", f"{len(texts)} bullets: at most {max_bullets}. Combine or remove some."
+        )
+    for position, text in enumerate(texts, start=1):
+        if len(text) > max_length:
+            raise SubmissionError(
+                "bullet_too_long",
+                f"Bullet {position} has {len(text)} characters: at most {max_length}. Shorten it.",
+                field=f"bullets.{position}",
+            )
+
+
+def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many):
+    # The row lock serialises answers for one person, so exactly one stays current.
+    Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+    current = Report.objects.filter(assignment=assignment, is_current=True).first()
+    wins = current is None or (on_time, received_at) >= (current.on_time, current.received_at)
+    if wins and current is not None:
+        Report.objects.filter(pk=current.pk).update(is_current=False)
+    report = Report.objects.create(
+        assignment=assignment,
+        cycle_id=assignment.cycle_id,
+        employee_id=assignment.employee_id,
+        channel=channel,
+        source_id=source_id,
+        received_at=received_at,
+        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        on_time=on_time,
+        is_current=wins,
+        stock_answer=stock,
+        exceeds_max_bullets=too_many,
+        receipt_code=_new_receipt_code(),
+    )
+    Bullet.objects.bulk_create(
+        Bullet(report=report, position=position, text=text) for position, text in enumerate(texts, start=1)
+    )
+    return _receipt(report, len(texts))
+
+
+def _new_receipt_code() -> str:
+    while True:
+        code = get_random_string(10, RECEIPT_ALPHABET)
+        if not Report.objects.filter(receipt_code=code).exists():
+            return code
+
+
+def _existing(channel: str, source_id: str) -> Receipt | None:
+    report = (
+        Report.objects.filter(channel=channel, source_id=source_id)
+        .select_related("cycle", "stock_answer")
+        .first()
+    )
+    if report is None:
+        return None
+    return _receipt(report, report.bullets.count(), duplicate=True)
+
+
+def _receipt(report: Report, bullets: int, duplicate: bool = False) -> Receipt:
+    return Receipt(
+        report_id=report.pk,
+        receipt_code=report.receipt_code,
+        cycle_id=report.cycle_id,
+        week=report.cycle.week,
+        received_at=report.received_at,
+        on_time=report.on_time,
+        is_current=report.is_current,
+        bullets=bullets,
+        stock_answer=report.stock_answer.text if report.stock_answer_id else None,
+        exceeds_max_bullets=report.exceeds_max_bullets,
+        duplicate=duplicate,
+    )

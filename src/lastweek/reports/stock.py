@@ -1,0 +1,32 @@
+"""Recognising a directive's sanctioned stock answers ("All of my activities are sensitive.") the same way in
+every channel. Pure functions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+_SPACE = re.compile(r"\s+")
+# A bullet marker someone may have typed in front of the sentence.
+_MARKER = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
+
+
+def normalize_answer(text: str) -> str:
+    """The comparable form of an answer: same letters and words, whatever the case, spacing, curly quotes,
+    a leading bullet mark or a final full stop."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _MARKER.sub("", _SPACE.sub(" ", text).strip())
+    return text.rstrip(" .!").casefold()
+
+
+def match_stock_answer(text: str, answers: Iterable[T], key=lambda answer: answer.text) -> T | None:
+    """The stock answer `text` is, if it is exactly one of them once normalised; else None."""
+    wanted = normalize_answer(text)
+    if not wanted:
+        return None
+    return next((answer for answer in answers if normalize_answer(key(answer)) == wanted), None)
