@@ -129,11 +129,12 @@ def run_schedule(now: dt.datetime | None = None) -> ScheduleRun:
 
 
 def due_week(directive: Directive, now: dt.datetime) -> str | None:
-    """The week whose cycle should be open at `now`: its opening has passed and its late window has not."""
+    """The week whose cycle should open at `now`: its opening has passed and its deadline has not (a
+    directive activated after a deadline starts with the next week rather than with everyone late)."""
     for days_back in (0, 7):
         week = week_label((now - dt.timedelta(days=days_back)).date())
         times = _times(directive, week)
-        if times.opens_at <= now < times.closes_at:
+        if times.opens_at <= now < times.deadline:
             return week
     return None
 
