@@ -52,3 +52,15 @@ def test_a_second_run_reuses_the_database_and_the_password(demo_dir):
     assert run.returncode == 0, run.stderr
     assert "Generating" not in run.stdout
     assert (demo_dir / "demo-password").read_text() == first_password
+
+
+def test_the_demo_has_an_open_weekly_cycle_with_agency_decisions(demo_dir):
+    database = sqlite3.connect(demo_dir / "lastweek.sqlite3")
+    state, count = database.execute("SELECT state, assignment_count FROM directives_cycle").fetchone()
+    assert state == "open" and count > 1_500
+    modes = dict(
+        database.execute("SELECT mode, count(*) FROM directives_assignment GROUP BY mode").fetchall()
+    )
+    assert {"required", "voluntary", "paused", "exempt"} <= set(modes)
+    reasons = {row[0] for row in database.execute("SELECT reason FROM directives_policy")}
+    assert any("pause" in reason for reason in reasons)

@@ -18,6 +18,7 @@ from django.db.models import Count
 from lastweek.access.models import Role, RoleGrant, Scope
 from lastweek.org.models import Agency, Employee
 from lastweek.org.roster_import import import_roster
+from lastweek.synth.demo_directive import build_demo_directive
 from lastweek.synth.workforce import write_roster_csv
 
 DEMO_EMPLOYEES = 2_000
@@ -40,6 +41,7 @@ def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print
         write_roster_csv(roster, employees, seed=seed)
         result = import_roster(roster)
         say(f"Imported {result.created:,} employees in {result.agencies_created} agencies.")
+    build_demo_directive(say)
     password = _demo_password()
     with transaction.atomic():
         logins = _demo_logins(password)
@@ -74,6 +76,8 @@ def _demo_logins(password: str) -> list[Login]:
     _grant(admin, Role.AUDITOR, Scope.ORGANIZATION)
     agency_admin = _user("agency-admin", password, email="agency-admin@example.gov")
     _grant(agency_admin, Role.AGENCY_ADMIN, Scope.AGENCY, largest)
+    owner = _user("directive-owner", password, email="directive-owner@example.gov")
+    _grant(owner, Role.DIRECTIVE_OWNER, Scope.ORGANIZATION)
     manager = _link_manager(largest, password)
     report = (
         Employee.objects.filter(user__username="employee").first()
@@ -86,6 +90,11 @@ def _demo_logins(password: str) -> list[Login]:
     logins = [
         Login("admin", "site administrator, organization-wide auditor", "everyone; the admin site"),
         Login("agency-admin", f"agency administrator of {largest.code}", f"everyone in {largest.code}"),
+        Login(
+            "directive-owner",
+            "owner of the weekly directive (an office, not a person)",
+            "compliance figures and exclusions; text only where an agency shares it",
+        ),
         Login("manager", f"{manager.employee.title}, {manager.employee.unit}", "their reporting line"),
     ]
     if employee:
