@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
@@ -49,6 +50,52 @@ def employee_filter(user: AnyUser, *, roles: Iterable[str] | None = None, via: s
         if Role.MANAGER in wanted:
             condition |= Q(**{f"{via}id__in": reporting_subtree_sql(employee.pk)})
     return condition
+
+
+def report_filter(user: AnyUser) -> Q:
+    """A filter on reports selecting those whose text `user` may read.
+
+    Everyone's scope works as for people (themselves, their reporting line, their grants), except the
+    directive owner's: an owner reads the text of the directive's reports only from agencies whose
+    content setting shares it. By default text stays inside the agency and the owner sees figures only.
+    """
+    others = [role for role in Role.values if role != Role.DIRECTIVE_OWNER]
+    condition = employee_filter(user, roles=others, via="employee__")
+    owned = _owned_directives(user)
+    if owned is not None:
+        sharing = _agencies_sharing_text()
+        condition |= Q(cycle__directive__in=owned, employee__agency_id__in=sharing)
+    return condition
+
+
+def visible_reports(user: AnyUser) -> QuerySet:
+    """The reports whose content `user` may read; callers audit each read of someone else's."""
+    return apps.get_model("reports", "Report").objects.filter(report_filter(user))
+
+
+def _owned_directives(user: AnyUser) -> QuerySet | None:
+    """Directives whose owner office `user` holds (None when they hold none)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    grants = RoleGrant.objects.in_force().filter(user=user, role=Role.DIRECTIVE_OWNER)
+    if not grants:
+        return None
+    Directive = apps.get_model("directives", "Directive")
+    if any(grant.scope == Scope.ORGANIZATION for grant in grants):
+        return Directive.objects.all()
+    agency_ids = [grant.agency_id for grant in grants if grant.scope == Scope.AGENCY]
+    return Directive.objects.filter(owner_agency_id__in=agency_ids)
+
+
+def _agencies_sharing_text() -> list[int]:
+    """Agencies whose latest content setting shares report text."""
+    setting = apps.get_model("directives", "ContentSetting")
+    latest: dict[int, bool] = {}
+    for agency_id, shares in setting.objects.order_by("decided_at", "id").values_list(
+        "agency_id", "shares_text"
+    ):
+        latest[agency_id] = shares
+    return sorted(agency for agency, shares in latest.items() if shares)
 
 
 def visible_employees(user: AnyUser, *, roles: Iterable[str] | None = None) -> QuerySet[Employee]:
