@@ -41,3 +41,21 @@ def agency(db):
 @pytest.fixture
 def other_agency(db):
     return AgencyFactory(code="DHS", name="Department of Homeland Security")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis (TEST_REDIS_URL, default database 15 on 127.0.0.1). Skipped with the reason when
+    none answers, except under CI=true, where a missing Redis fails the run."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {url} ({exc}), and CI must test on it.")
+        pytest.skip(f"needs Redis: nothing answers at {url} (set TEST_REDIS_URL)")
+    return url
