@@ -143,6 +143,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Vendored front-end assets (USWDS) shared by every app's templates.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGGING = {
