@@ -52,6 +52,10 @@ def temp_table(name: str, columns: str, rows: Iterable[Sequence]) -> Iterator[st
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {name} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         while chunk := list(itertools.islice(rows, 5_000)):
             cursor.executemany(f"INSERT INTO {name} VALUES ({', '.join(['%s'] * len(chunk[0]))})", chunk)
         cursor.execute(f"ANALYZE {name}")

@@ -148,8 +148,13 @@ def unit_decisions(
     """For each (unit id, agency id, path): the decision for its people without an individual exemption,
     keyed by (unit id, on leave in the roster)."""
     decisions = {}
+    # Units share few distinct policies: decide once per (policy, leave) and reuse the result.
+    decided: dict[tuple[int | None, bool], Decision] = {}
     for unit_id, agency_id, path in units:
         policy = index.nearest(agency_id, path)
         for on_leave in (False, True):
-            decisions[unit_id, on_leave] = decide(directive, policy, roster_on_leave=on_leave)
+            key = (policy.pk if policy else None, on_leave)
+            if key not in decided:
+                decided[key] = decide(directive, policy, roster_on_leave=on_leave)
+            decisions[unit_id, on_leave] = decided[key]
     return decisions

@@ -21,15 +21,21 @@ class Channel(models.TextChoices):
 class Report(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="reports")
     # Copies of the assignment's, so per-cycle and per-person reads need no join.
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="reports")
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="reports")
+    # Covered by the (cycle, employee) and (employee, received_at) indexes below.
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="reports", db_index=False)
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="reports", db_index=False)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     source_id = models.CharField(
         max_length=255, blank=True, help_text="The Message-ID or request key; the same one is stored once."
     )
     received_at = models.DateTimeField()
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     on_time = models.BooleanField()
     is_current = models.BooleanField(default=False, help_text="The answer compliance counts.")
