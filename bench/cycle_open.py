@@ -69,7 +69,8 @@ def _print(console: Console, args, results: dict) -> None:
     pairs = [("open", "naive-open", "assignments"), ("send", "naive-send", "messages")]
     for fast, naive, unit in pairs:
         ratio = results[fast]["per_s"] / results[naive]["per_s"]
-        for key, times in ((fast, f"{ratio:,.0f}×"), (naive, "1×")):
+        shown = f"{ratio:,.1f}×" if ratio < 10 else f"{ratio:,.0f}×"
+        for key, times in ((fast, shown), (naive, "1×")):
             result = results[key]
             table.add_row(
                 f"{result['label']} ({unit})",
