@@ -1,0 +1,95 @@
+"""Reply tokens and verification codes for request mail.
+
+A reply goes to `reply+TOKEN@MAIL_DOMAIN`; the token names the assignment and carries a truncated HMAC
+of its id, so intake can attribute a reply without a database lookup and nobody can forge a reply on
+someone else's behalf by guessing ids. Tokens use lower-case letters and digits only: some mail
+servers lower-case (or upper-case) local parts, so the check is case-insensitive.
+
+A verification code is printed in each request so the recipient can check, on a site address they type
+in themselves, that the message is genuine. It is random (not derived from anything), stored with the
+request mail, and written in Crockford's base32, which survives being read aloud or typed by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+_SALT = "lastweek.directives.reply-token"
+# 8 base32 characters: 40 bits of MAC. A forger gets one guess per message sent to our SMTP server,
+# so 2**40 guesses per assignment is out of reach; the id stays readable in logs and bounces.
+_MAC_LENGTH = 8
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_TOKEN_CHARACTERS = frozenset(_DIGITS36)
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VERIFY_CODE_LENGTH = 10
+# Crockford's decoding rules: letters easily mistaken for digits are read as those digits.
+_CROCKFORD_READING = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None})
+
+
+def _base36(number: int) -> str:
+    digits = []
+    while number:
+        number, digit = divmod(number, 36)
+        digits.append(_DIGITS36[digit])
+    return "".join(reversed(digits)) or "0"
+
+
+def _mac(assignment_id: int, secret: str) -> str:
+    digest = salted_hmac(_SALT, str(assignment_id), secret=secret, algorithm="sha256").digest()
+    return base64.b32encode(digest[:5]).decode("ascii").lower()
+
+
+def reply_token(assignment_id: int) -> str:
+    """The token for one assignment: its id in base 36 followed by 8 MAC characters.
+
+    At most 20 characters for any id below 36**12 (about 4.7 * 10**18).
+    """
+    if assignment_id <= 0:
+        raise ValueError(f"assignment ids are positive, not {assignment_id}")
+    return _base36(assignment_id) + _mac(assignment_id, settings.SECRET_KEY)
+
+
+def assignment_id_from_token(token: str) -> int | None:
+    """The assignment id a token names, or None when it is malformed or its MAC does not match.
+
+    Tokens made with a key listed in SECRET_KEY_FALLBACKS are still accepted, so replies to requests
+    sent before a key rotation keep arriving.
+    """
+    token = token.strip().lower()
+    if not _MAC_LENGTH < len(token) <= 20 or not _TOKEN_CHARACTERS.issuperset(token):
+        return None
+    id_part, mac = token[:-_MAC_LENGTH], token[-_MAC_LENGTH:]
+    if id_part.startswith("0"):  # only the canonical spelling of an id is ever issued
+        return None
+    assignment_id = int(id_part, 36)
+    secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if any(constant_time_compare(mac, _mac(assignment_id, secret)) for secret in secrets_to_try):
+        return assignment_id
+    return None
+
+
+def reply_address(assignment_id: int) -> str:
+    """`reply+TOKEN@MAIL_DOMAIN`: where the answer to one request goes."""
+    return f"reply+{reply_token(assignment_id)}@{settings.MAIL_DOMAIN}"
+
+
+def new_verify_code() -> str:
+    """Ten random Crockford base32 characters (50 bits), upper case, stored without the dash."""
+    number = secrets.randbits(5 * VERIFY_CODE_LENGTH)
+    return "".join(CROCKFORD[(number >> shift) & 31] for shift in range(0, 5 * VERIFY_CODE_LENGTH, 5))
+
+
+def format_verify_code(code: str) -> str:
+    """The code as printed in a message: two groups of five, `XXXXX-XXXXX`."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def normalize_verify_code(text: str) -> str:
+    """What someone typed, read the way Crockford intended: upper case, no dashes or spaces, O as 0,
+    I and L as 1. The result can be compared with stored codes."""
+    return "".join(text.split()).upper().translate(_CROCKFORD_READING)
