@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "lastweek.access",
     "lastweek.directives",
     "lastweek.reports",
+    "lastweek.goals",
     "lastweek.synth",
     "huey.contrib.djhuey",
 ]

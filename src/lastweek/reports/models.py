@@ -66,6 +66,11 @@ class Bullet(models.Model):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="bullets")
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
+    # Manual alignment: the author links a bullet to a key result visible to them (goals.actions).
+    key_result = models.ForeignKey(
+        "goals.KeyResult", null=True, blank=True, on_delete=models.SET_NULL, related_name="bullets"
+    )
+    key_result_linked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["report_id", "position"]
