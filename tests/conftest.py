@@ -59,3 +59,13 @@ def redis_url() -> str:
             pytest.fail(f"Redis is not reachable at {url} ({exc}), and CI must test on it.")
         pytest.skip(f"needs Redis: nothing answers at {url} (set TEST_REDIS_URL)")
     return url
+
+
+@pytest.fixture
+def mail_sink(settings):
+    """A real SMTP server on loopback that keeps what it receives; EMAIL_HOST and EMAIL_PORT point at it."""
+    from tests.mail_sink import MailSink
+
+    with MailSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        yield sink
