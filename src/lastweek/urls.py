@@ -10,6 +10,7 @@ admin.site.site_title = "lastweek"
 urlpatterns = [
     path("", include("lastweek.access.urls")),
     path("", include("lastweek.directives.urls")),
+    path("goals/", include("lastweek.goals.urls")),
     # Sign-in and sign-out only: password resets by email wait for the outbound mail set-up.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
