@@ -10,7 +10,10 @@ from lastweek.synth.workforce import write_roster_csv
 
 
 class Command(BaseCommand):
-    help = "Generate deterministic synthetic data. Kinds: workforce (a roster CSV for import-roster)."
+    help = (
+        "Generate deterministic synthetic data. Kinds: workforce (a roster CSV for import-roster), "
+        "okrs (objectives and key results for every agency in the database and its top-level units)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -26,10 +29,30 @@ class Command(BaseCommand):
             "--agencies", type=int, help="How many agencies (default: grows with --employees)."
         )
         workforce.add_argument("--out", type=Path, required=True, help="The CSV file to write.")
+        okrs = kinds.add_parser(
+            "okrs", help="Mission-derived OKRs for every agency in the database and its top-level units."
+        )
+        okrs.add_argument("--seed", type=int, default=42, help="Same seed and organization, same OKRs.")
+        okrs.add_argument("--period", help="The period, e.g. 2026-Q4 (default: the current quarter).")
+        okrs.add_argument("--out", type=Path, help="Write an import-okrs YAML file instead of importing.")
 
     def handle(self, *args, kind: str, **options) -> None:
         if kind == "workforce":
             self._workforce(options["employees"], options["seed"], options["agencies"], options["out"])
+        elif kind == "okrs":
+            self._okrs(options["seed"], options["period"], options["out"])
+
+    def _okrs(self, seed: int, period: str | None, out: Path | None) -> None:
+        from lastweek.goals.okr_files import write_yaml
+        from lastweek.synth.okrs import create_okrs, okr_records
+
+        if out is not None:
+            records = okr_records(seed, period)
+            with out.open("w", encoding="utf-8") as handle:
+                write_yaml(records, handle)
+            self.stdout.write(f"Wrote {len(records):,} objectives to {out}")
+            return
+        self.stdout.write(f"Created or updated {create_okrs(seed, period):,} objectives")
 
     def _workforce(self, employees: int, seed: int, agencies: int | None, out: Path) -> None:
         if employees < 1:
