@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from lastweek.api.api import api
+
 admin.site.site_header = "lastweek administration"
 admin.site.site_title = "lastweek"
 
@@ -11,6 +13,7 @@ urlpatterns = [
     path("", include("lastweek.access.urls")),
     path("", include("lastweek.directives.urls")),
     path("goals/", include("lastweek.goals.urls")),
+    path("api/", api.urls),
     # Sign-in and sign-out only: password resets by email wait for the outbound mail set-up.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -121,3 +121,20 @@ def outsider(other_agency):
     boss = EmployeeFactory(unit=UnitFactory(agency=other_agency), user=user)
     EmployeeFactory(unit=boss.unit, manager=boss)
     return user
+
+
+def answer(employee, bullets, week="2026-W48"):
+    """A submitted weekly answer of `employee`; returns its bullets in order."""
+    import datetime as dt
+
+    from lastweek.directives.actions import open_cycle
+    from lastweek.directives.models import Assignment, Directive
+    from lastweek.reports import submit
+    from lastweek.reports.models import Bullet
+    from tests.factories import DirectiveFactory
+
+    directive = Directive.objects.first() or DirectiveFactory()
+    cycle = directive.cycles.filter(week=week).first() or open_cycle(directive, week)
+    assignment = Assignment.objects.get(cycle=cycle, employee=employee)
+    receipt = submit(assignment, bullets, channel="web", received_at=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))
+    return list(Bullet.objects.filter(report_id=receipt.report_id).order_by("position"))
