@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lastweek.access.models import AuditEvent
+from lastweek.access.models import AuditEvent, Role, Scope
 from lastweek.directives.actions import open_cycle, set_policy
 from lastweek.directives.models import Assignment, ContentSetting, Exemption, Mode, Policy
 from lastweek.reports.models import Bullet, Channel, Report
-from tests.factories import DirectiveFactory, EmployeeFactory, UnitFactory, UserFactory
+from tests.factories import DirectiveFactory, EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,14 @@ def report(cycle):
     return answer
 
 
+def test_a_superuser_without_a_grant_cannot_open_someones_report(operator_client, report):
+    page = operator_client.get(f"/admin/reports/report/{report.pk}/change/")
+    assert page.status_code == 302 and b"Closed 40" not in page.content
+    assert not AuditEvent.objects.filter(action="report.read").exists()
+
+
 def test_reading_a_report_in_the_admin_is_audited(operator_client, operator, report, agency):
+    RoleGrantFactory(user=operator, role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency)
     page = operator_client.get(f"/admin/reports/report/{report.pk}/change/")
     assert page.status_code == 200 and b"Closed 40 benefit claims" in page.content
     event = AuditEvent.objects.get(action="report.read")

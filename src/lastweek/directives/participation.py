@@ -55,7 +55,7 @@ class PolicyIndex:
 
     @classmethod
     def in_force(cls, directive: Directive, at: dt.datetime) -> PolicyIndex:
-        return cls(Policy.objects.filter(directive=directive, effective_from__lte=at))
+        return cls(Policy.objects.filter(directive=directive, effective_from__lte=at).select_related("unit"))
 
     def with_decision(self, policy: Policy) -> PolicyIndex:
         """This index as if `policy` were decided now (for previews)."""

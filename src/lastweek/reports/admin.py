@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from lastweek.access import audit
+from lastweek.access.scopes import report_filter
 from lastweek.admin_pagination import EstimatedCountPaginator
 from lastweek.reports.models import Bullet, Report
 
@@ -36,6 +37,10 @@ class ReportAdmin(admin.ModelAdmin):
     inlines = [BulletInline]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    def get_queryset(self, request: HttpRequest):
+        """Only reports within the user's scope: running the site is not a licence to read people's work."""
+        return super().get_queryset(request).filter(report_filter(request.user))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
