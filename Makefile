@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test test-sqlite test-postgres lint format bench clean
+.PHONY: install browser demo test test-sqlite test-postgres lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,16 @@ demo: $(STAMP)
 
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+# Debian's chromium for the Playwright tests (never a downloaded browser); without it they are skipped.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || echo "could not install chromium: browser tests will be skipped"
+
+test-sqlite: $(STAMP) browser
 	$(BIN)/pytest
 
 # Runs the suite again on PostgreSQL when one answers; under CI=true a missing PostgreSQL is an error.
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) browser
 	@if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" \
 	    "$(TEST_DATABASE_URL)" 2>/dev/null; then \
 	  echo "== PostgreSQL pass ($(TEST_DATABASE_URL)) =="; \
