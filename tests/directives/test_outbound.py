@@ -3,24 +3,27 @@ what a recipient needs to answer and to trust it. Sent to a real SMTP server on 
 
 import base64
 import datetime as dt
+import re
 import shutil
 import subprocess
 import threading
+from io import StringIO
 
 import dkim
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from lastweek.directives.mailer import BodyTemplate, RequestMailBackend, smtp_data
-from lastweek.directives.models import Assignment, Cycle, Mode, RequestMail, Source
+from lastweek.directives.mailer import RequestMailBackend, TokenBucket, smtp_data
+from lastweek.directives.models import Assignment, Cycle, Directive, Mode, RequestMail, Source
 from lastweek.directives.outbound import (
     MailServerUnavailable,
     SendingLocked,
-    TokenBucket,
     send_requests,
     sending_lock,
 )
+from lastweek.directives.request_message import BodyTemplate
 from lastweek.directives.tokens import assignment_id_from_token, format_verify_code
 from lastweek.org.models import Employee
 from tests.factories import AgencyFactory, DirectiveFactory, EmployeeFactory, UnitFactory
@@ -409,3 +412,34 @@ def test_the_token_bucket_spaces_events_at_the_rate():
     for _ in range(3):
         bucket.take()
     assert slept == [pytest.approx(0.1), pytest.approx(0.1)]
+
+
+def test_the_command_sends_and_prints_a_summary(db, mail_sink):
+    cycle = open_test_cycle(EVERY_MODE)
+    output = StringIO()
+    call_command("send_requests", str(cycle.pk), "--rate", "0", "--quiet", stdout=output)
+    assert sorted(mail_sink.by_recipient()) == ["alice@example.gov", "bob@example.gov"]
+    summary = output.getvalue()
+    assert "Requests for week 2026-W48" in summary
+    assert re.search(r"│\s+2 │\s+0 │\s+0 │\s+0 │\s+0 │\s+2 │", summary), summary
+
+
+def test_the_command_names_a_missing_cycle(db):
+    with pytest.raises(CommandError, match="There is no cycle 999999"):
+        call_command("send_requests", "999999")
+
+
+def test_the_command_refuses_a_closed_cycle(db, mail_sink):
+    cycle = open_test_cycle({"alice": Mode.REQUIRED})
+    Cycle.objects.filter(pk=cycle.pk).update(state=Cycle.State.CLOSED)
+    with pytest.raises(CommandError, match="is closed"):
+        call_command("send_requests", str(cycle.pk))
+    assert mail_sink.count() == 0
+
+
+def test_the_command_refuses_a_suspended_directive(db, mail_sink):
+    cycle = open_test_cycle({"alice": Mode.REQUIRED})
+    Directive.objects.filter(pk=cycle.directive_id).update(status=Directive.Status.SUSPENDED)
+    with pytest.raises(CommandError, match="is suspended"):
+        call_command("send_requests", str(cycle.pk))
+    assert mail_sink.count() == 0

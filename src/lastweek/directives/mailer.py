@@ -1,5 +1,5 @@
-"""Request mail as bytes and over SMTP: the message composer, DKIM signing, and the SMTP backend with a
-hand-over point just before the final dot.
+"""Request mail over SMTP: DKIM signing, the SMTP backend with a hand-over point just before the final
+dot, and the senders that drive one or several connections at a steady rate.
 
 Exactly once over SMTP. A server takes responsibility for a message when it reads the final
 "\\r\\n.\\r\\n" of DATA; if the connection drops before that, it discards what it got. So the sender
@@ -9,42 +9,42 @@ message's state as "handed"), then writes them. A sender killed at any point has
     so sending it again on restart makes one copy; or
   * committed "handed": the message is never sent again.
 
-What remains is honest and small. A kill after the commit but before the five bytes leave (a few
-microseconds of Python between the commit returning and `sendall`) loses that one message: recorded
-as handed, never delivered. A connection that drops after the dot but before the server's reply
-leaves a message that may or may not have been accepted; it stays "handed" and is not sent again.
-Both err towards at most once, which is the right side for a message people are told to expect once.
+What remains is honest and small. A kill after the commit but before the five bytes leave loses that
+one message: recorded as handed, never delivered. With one connection the window is a few
+microseconds of Python between the commit returning and `sendall`; with several it also holds the
+wake-up of the sender thread (tens of microseconds, milliseconds on a loaded machine). A connection
+that drops after the dot but before the server's reply leaves a message that may or may not have
+been accepted; it stays "handed" and is not sent again. Both err towards at most once, which is the
+right side for a message people are told to expect once.
 No protocol can close the gap entirely without the server deduplicating by Message-ID.
 """
 
 from __future__ import annotations
 
-import binascii
+import contextlib
+import enum
 import functools
+import logging
 import multiprocessing
+import queue
 import re
 import smtplib
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from email.header import Header
-from email.utils import formataddr, formatdate
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dkim
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend
-from django.template import Context
-from django.template.loader import get_template
+from django.utils import timezone
 
-from lastweek.directives.tokens import format_verify_code, reply_address
+from lastweek.directives.request_message import Recipient, RequestComposer
 
-if TYPE_CHECKING:
-    from lastweek.directives.models import Cycle
-    from lastweek.directives.outbound import Recipient
+logger = logging.getLogger(__name__)
 
 # RFC 5321 4.5.2: a line starting with "." gets a second one; smtplib.SMTP.data() does the same.
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -226,153 +226,227 @@ class RequestMailBackend(EmailBackend):
             self.connection = None
 
 
-class RequestComposer:
-    """Builds the request message of one cycle for one recipient; what all share is prepared once."""
+class Outcome(enum.Enum):
+    """What became of one message."""
 
-    def __init__(self, cycle: Cycle) -> None:
-        directive = cycle.directive
-        self.cycle = cycle
-        self.from_address = settings.DEFAULT_FROM_EMAIL
-        self.from_header = formataddr((_one_line(directive.sender_name), self.from_address), charset="utf-8")
-        self.directive_zone = _zone(directive.time_zone) or ZoneInfo("UTC")
-        self.leave_grace_hours = directive.leave_grace_hours
-        site_url = settings.SITE_URL.rstrip("/")
-        self.body = BodyTemplate(
-            "directives/request_email.txt",
-            {
-                "question": _normalize_newlines(directive.question).strip(),
-                "instructions": _normalize_newlines(directive.instructions).strip(),
-                "max_bullets": directive.max_bullets,
-                "sender_name": directive.sender_name,
-                "site_url": site_url + "/",
-                "verify_url": site_url + "/verify/",
-            },
-        )
-        self._subjects: dict[str, str] = {}
-        self._deadlines: dict[tuple, str] = {}
-        self._date = (0, "")
-
-    def compose(self, recipient: Recipient) -> bytes:
-        """The complete message (headers and body, CRLF line ends), ready for signing and sending."""
-        body = self.body.render(
-            {
-                "first_name": recipient.first_name,
-                "agency": recipient.agency,
-                "manager": recipient.manager,
-                "deadline": self.deadline_text(recipient),
-                "verify_code": format_verify_code(recipient.verify_code),
-            }
-        )
-        encoding, payload = _encode_body(body.strip() + "\n")
-        to_name = _one_line(f"{recipient.first_name} {recipient.last_name}")
-        headers = (
-            f"From: {self.from_header}\r\n"
-            f"To: {formataddr((to_name, recipient.to_address), charset='utf-8')}\r\n"
-            f"Reply-To: {reply_address(recipient.assignment_id)}\r\n"
-            f"Subject: {self.subject(recipient.agency)}\r\n"
-            f"Date: {self.date()}\r\n"
-            f"Message-ID: {recipient.message_id}\r\n"
-            "Auto-Submitted: auto-generated\r\n"
-            f"X-Lastweek-Cycle: {self.cycle.pk}\r\n"
-            "MIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
-        )
-        return headers.encode("ascii") + payload
-
-    def subject(self, agency: str) -> str:
-        subject = self._subjects.get(agency)
-        if subject is None:
-            text = _one_line(f"What did you get done last week? (week {self.cycle.week}, {agency})")
-            charset = "us-ascii" if text.isascii() else "utf-8"
-            subject = Header(text, charset, header_name="Subject").encode(linesep="\r\n")
-            self._subjects[agency] = subject
-        return subject
-
-    def date(self) -> str:
-        """The Date header value, formatted once a second."""
-        second = int(time.time())
-        if self._date[0] != second:
-            self._date = (second, formatdate(second, localtime=True))
-        return self._date[1]
-
-    def deadline_text(self, recipient: Recipient) -> str:
-        """The deadline in the assignee's own time zone, e.g. "Monday, December 7, 2026, 11:59 PM EST"."""
-        if recipient.due_at is None and recipient.on_leave:
-            return f"{self.leave_grace_hours} hours after you return from leave"
-        due = recipient.due_at or self.cycle.deadline
-        key = (due, recipient.time_zone)
-        text = self._deadlines.get(key)
-        if text is None:
-            local = due.astimezone(_zone(recipient.time_zone) or self.directive_zone)
-            hour = local.hour % 12 or 12
-            text = f"{local:%A, %B} {local.day}, {local.year}, {hour}:{local:%M %p %Z}"
-            self._deadlines[key] = text
-        return text
+    SENT = "sent"
+    REFUSED = "refused"
+    UNCONFIRMED = "unconfirmed"
+    UNAVAILABLE = "unavailable"
+    CRASHED = "crashed"
 
 
-class BodyTemplate:
-    """A Django template rendered per message at the cost of a string join.
+@dataclass(slots=True)
+class SendReport:
+    """A sender's word on one message; `attempted` is false when no SMTP transaction was started."""
 
-    The template is rendered once per "shape" (which per-message values are empty, the only thing its
-    {% if %} tags can see) with a marker in place of each value, and split at the markers; a message
-    is then the pieces joined with its values. The first message of each shape is also rendered the
-    ordinary way and compared: a template that transforms a value (a filter, say) fails the comparison
-    and that shape is rendered the ordinary way from then on.
-    """
-
-    def __init__(self, name: str, shared: dict) -> None:
-        self.template = get_template(name).template
-        self.shared = shared
-        self._pieces: dict[tuple[bool, ...], list[str | None] | None] = {}
-
-    def render(self, values: dict[str, str]) -> str:
-        values = {name: value.replace("\0", "") for name, value in values.items()}
-        shape = tuple(bool(value) for value in values.values())
-        if shape not in self._pieces:
-            self._pieces[shape] = self._split(values)
-        pieces = self._pieces[shape]
-        if pieces is None:
-            return self._render_plainly(values)
-        names = list(values)
-        return "".join(
-            piece if index % 2 == 0 else values[names[int(piece)]] for index, piece in enumerate(pieces)
-        )
-
-    def _split(self, sample: dict[str, str]) -> list[str] | None:
-        markers = {
-            name: f"\0{number}\0" if value else "" for number, (name, value) in enumerate(sample.items())
-        }
-        pieces = re.split(r"\0(\d+)\0", self._render_plainly(markers))
-        names = list(sample)
-        joined = "".join(
-            piece if index % 2 == 0 else sample[names[int(piece)]] for index, piece in enumerate(pieces)
-        )
-        return pieces if joined == self._render_plainly(sample) else None
-
-    def _render_plainly(self, values: dict[str, str]) -> str:
-        return self.template.render(Context({**self.shared, **values}, autoescape=False))
+    recipient: Recipient
+    outcome: Outcome
+    detail: str = ""
+    attempted: bool = True
+    at: object = None
+    error: BaseException | None = None
 
 
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+class InlineHandOver:
+    """Mailer's `before_final_dot` for a message sent from the calling thread: commits at once."""
+
+    def __init__(self, recipient: Recipient, mark_handed: Callable[[list[int]], None]) -> None:
+        self.recipient = recipient
+        self.mark_handed = mark_handed
+        self.done = False
+
+    def __call__(self) -> None:
+        self.mark_handed([self.recipient.assignment_id])
+        self.done = True
 
 
-def _one_line(text: str) -> str:
-    """Header text without line breaks or runs of spaces: roster names must not inject headers."""
-    return " ".join(text.split())
+class QueuedHandOver:
+    """A sender thread at the final dot of one message, waiting for its "handed" mark to commit."""
+
+    def __init__(self, recipient: Recipient, events: queue.SimpleQueue) -> None:
+        self.recipient = recipient
+        self.events = events
+        self.done = False
+        self._answered = threading.Event()
+        self._granted = False
+
+    def __call__(self) -> None:
+        """Runs in the sender thread as mailer's `before_final_dot`."""
+        self.events.put(self)
+        self._answered.wait()
+        if not self._granted:
+            raise HandOverRefused("the hand-over was not recorded; the message is abandoned")
+        self.done = True
+
+    def answer(self, *, granted: bool) -> None:
+        self._granted = granted
+        self._answered.set()
 
 
-def _normalize_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+class HandOverRefused(Exception):
+    """The calling thread could not record a hand-over, so the final dot must not be sent."""
 
 
-def _encode_body(text: str) -> tuple[str, bytes]:
-    """7bit when the text allows it (readable in any mail store), else quoted-printable UTF-8."""
-    data = text.encode("utf-8")
-    if data.isascii() and max(map(len, data.split(b"\n"))) <= 998:
-        return "7bit", data.replace(b"\n", b"\r\n")
-    return "quoted-printable", binascii.b2a_qp(data).replace(b"\n", b"\r\n")
+class Senders:
+    """The SMTP connections and what composes and signs for them. With several connections, a thread
+    for each: it takes recipients from `work`, and puts hand-overs and reports on `events` for the
+    calling thread; with one, the calling thread sends itself."""
+
+    def __init__(
+        self,
+        backends: list[RequestMailBackend],
+        composer: RequestComposer,
+        signer: DkimSigner,
+        bucket: TokenBucket,
+    ) -> None:
+        self.work: queue.SimpleQueue[Recipient | None] = queue.SimpleQueue()
+        self.events: queue.SimpleQueue[QueuedHandOver | SendReport] = queue.SimpleQueue()
+        self.backends = backends
+        self.composer = composer
+        self.signer = signer
+        self.bucket = bucket
+        self.threads = [
+            threading.Thread(target=self._serve, args=(backend,), name=f"smtp-sender-{number}", daemon=True)
+            for number, backend in enumerate(backends, 1)
+            if len(backends) > 1
+        ]
+
+    def __enter__(self) -> Senders:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.withdraw_unstarted()
+        for _ in self.threads:
+            self.work.put(None)
+        # A sender still waiting at its final dot (the calling thread stopped on an error) is told no.
+        while self.alive():
+            for event in self.next_events(0.05):
+                if isinstance(event, QueuedHandOver):
+                    event.answer(granted=False)
+        for thread in self.threads:
+            thread.join()
+        if not self.threads:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.backends[0].close()
+
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self.threads)
+
+    def submit(self, batch: list[Recipient]) -> int:
+        for recipient in batch:
+            self.work.put(recipient)
+        return len(batch)
+
+    def withdraw_unstarted(self) -> int:
+        """Take back the recipients no sender has started on; they stay claimed."""
+        withdrawn = 0
+        with contextlib.suppress(queue.Empty):
+            while True:
+                if self.work.get_nowait() is None:
+                    self.work.put(None)
+                    break
+                withdrawn += 1
+        return withdrawn
+
+    def next_events(self, timeout: float) -> list[QueuedHandOver | SendReport]:
+        """The events waiting, or the first within `timeout` seconds (none if it passes)."""
+        try:
+            events = [self.events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                events.append(self.events.get_nowait())
+        return events
+
+    def _serve(self, backend: RequestMailBackend) -> None:
+        try:
+            while (recipient := self.work.get()) is not None:
+                self.bucket.take()
+                self.events.put(self.send(backend, recipient, QueuedHandOver(recipient, self.events)))
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                backend.close()
+
+    def send(
+        self, backend: RequestMailBackend, recipient: Recipient, hand_over: InlineHandOver | QueuedHandOver
+    ) -> SendReport:
+        """Compose, sign and send one message; what happened, as a report (errors included, so the
+        calling thread stops and raises them)."""
+        try:
+            return self._send(backend, recipient, hand_over)
+        except Exception as error:
+            return SendReport(recipient, Outcome.CRASHED, str(error), error=error)
+
+    def _send(
+        self, backend: RequestMailBackend, recipient: Recipient, hand_over: InlineHandOver | QueuedHandOver
+    ) -> SendReport:
+        if not sendable(recipient.to_address):
+            return SendReport(
+                recipient, Outcome.REFUSED, "not a plain ASCII address; not sent", attempted=False
+            )
+        message = self.signer(self.composer.compose(recipient))
+        for attempt in (1, 2):
+            try:
+                backend.send_handed_over(self.composer.from_address, recipient.to_address, message, hand_over)
+            except MessageRefused as refusal:
+                return SendReport(recipient, Outcome.REFUSED, str(refusal), attempted=not refusal.handed)
+            except HandOverRefused as refused:
+                return SendReport(recipient, Outcome.UNAVAILABLE, str(refused))
+            except (smtplib.SMTPException, OSError) as error:
+                if hand_over.done:
+                    # The dot went (or was about to): the server may hold the message. Never resend.
+                    return SendReport(recipient, Outcome.UNCONFIRMED, str(error))
+                if attempt == 2:
+                    return SendReport(
+                        recipient, Outcome.UNAVAILABLE, f"{backend.host}:{backend.port}: {error}"
+                    )
+                logger.warning("Mail server connection lost (%s); reconnecting", error)
+            else:
+                return SendReport(recipient, Outcome.SENT, at=timezone.now())
+        raise AssertionError("unreachable")
+
+
+def sendable(address: str) -> bool:
+    """A mailbox smtplib can send to as it is: ASCII, printable, no spaces or angle brackets."""
+    return (
+        address.isascii()
+        and address.isprintable()
+        and address.count("@") == 1
+        and not any(character in address for character in " <>")
+    )
+
+
+class TokenBucket:
+    """At most `rate` takes a second on average, in bursts of at most a tenth of a second's worth.
+    Shared by the sender threads; a take that must wait reserves its token, then sleeps unlocked."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate / 10)
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = 1.0
+        self.last = clock()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        """Wait, if need be, until one more event is allowed."""
+        if self.rate <= 0:
+            return
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate) - 1
+            self.last = now
+            wait = -self.tokens / self.rate
+        if wait > 0:
+            self.sleep(wait)

@@ -10,24 +10,22 @@ How "exactly once" holds across crashes and restarts:
     code, then claims new batches. "handed", "sent" and "failed" rows are never sent again.
 A lock per cycle keeps two runs from sending the same batch.
 
-Throughput comes from several SMTP connections at once (mail servers take parallel connections, and
-one connection spends most of its time waiting for replies). Sender threads compose and send; only
-the calling thread touches the database, and it commits the "handed" marks of all senders waiting
-at their final dot in one statement (a group commit).
+One connection (the default) sends from the calling thread: a hand-over is committed and the final
+dot written microseconds later. More connections buy throughput (a connection spends most of its time
+waiting for replies): sender threads compose and send, and the calling thread, the only one touching
+the database, commits the hand-overs of all senders waiting at their final dot in one statement (a
+group commit). The price is a wider window between commit and dot, a thread wake-up: tens of
+microseconds usually, milliseconds on a loaded machine (see mailer.py for what the window means).
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import fcntl
 import logging
 import os
-import queue
 import secrets
-import smtplib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,15 +34,25 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from lastweek.directives.mailer import DkimSigner, MessageRefused, RequestComposer, RequestMailBackend
+from lastweek.directives.mailer import (
+    DkimSigner,
+    InlineHandOver,
+    Outcome,
+    QueuedHandOver,
+    RequestMailBackend,
+    Senders,
+    SendReport,
+    TokenBucket,
+)
 from lastweek.directives.models import ASKED_MODES, Assignment, Cycle, RequestMail
+from lastweek.directives.request_message import Recipient, RequestComposer
 from lastweek.directives.tokens import new_verify_code
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-DEFAULT_CONNECTIONS = 8
+DEFAULT_CONNECTIONS = 1
 # Everything a message needs about its assignee, read in one query per batch (no per-message query).
 _ASSIGNEE_FIELDS = (
     "id",
@@ -65,7 +73,7 @@ _CLAIM_SQL = (
 )
 # An arbitrary constant naming this job's advisory locks, so they cannot clash with other jobs'.
 _PG_LOCK_NAMESPACE = 0x5E4D
-# How often the coordinating thread looks at the stop flag while nothing else happens.
+# How often the calling thread looks at the stop flag while nothing else happens.
 _POLL_SECONDS = 0.2
 
 
@@ -95,22 +103,6 @@ class MailServerUnavailable(Exception):
         self.result = result
 
 
-@dataclass(slots=True)
-class Recipient:
-    assignment_id: int
-    to_address: str
-    message_id: str
-    verify_code: str
-    first_name: str
-    last_name: str
-    time_zone: str
-    due_at: object
-    on_leave: bool
-    agency: str
-    manager: str
-    recovered: bool = False
-
-
 def send_requests(
     cycle: Cycle,
     *,
@@ -122,8 +114,8 @@ def send_requests(
     stop: threading.Event | None = None,
 ) -> SendResult:
     """Send the cycle's request mail to every asked (required or voluntary) assignee who has not had
-    it, never to paused or exempt ones, over `connections` parallel SMTP connections (or over the one
-    `connection` given), at most `rate` messages a second (default SEND_RATE; 0: no limit).
+    it, never to paused or exempt ones, at most `rate` messages a second (default SEND_RATE; 0: no
+    limit), over `connections` parallel SMTP connections, or over the one `connection` given.
 
     Returns the counts. Once `stop` is set, messages not yet started stay claimed (the next run sends
     them first) and the call returns when the ones in flight are done.
@@ -141,62 +133,15 @@ def send_requests(
         run = _Run(cycle, progress, stop or threading.Event())
         signer = DkimSigner(processes=min(len(backends), len(os.sched_getaffinity(0))))
         try:
-            with _SenderPool(backends, RequestComposer(cycle), signer, TokenBucket(rate)) as pool:
-                run.send_all(pool, batch_size)
+            with Senders(backends, RequestComposer(cycle), signer, TokenBucket(rate)) as senders:
+                run.send_all(senders, batch_size)
         finally:
             signer.close()
     return run.result
 
 
-class Outcome(enum.Enum):
-    SENT = "sent"
-    REFUSED = "refused"
-    UNCONFIRMED = "unconfirmed"
-    UNAVAILABLE = "unavailable"
-    CRASHED = "crashed"
-
-
-@dataclass(slots=True)
-class _Report:
-    """A sender thread's word on one message."""
-
-    recipient: Recipient
-    outcome: Outcome
-    detail: str = ""
-    attempted: bool = True
-    at: object = None
-    error: BaseException | None = None
-
-
-class _HandOver:
-    """A sender thread at the final dot of one message, waiting for its "handed" mark to commit."""
-
-    def __init__(self, recipient: Recipient, events: queue.Queue) -> None:
-        self.recipient = recipient
-        self.events = events
-        self.done = False
-        self._answered = threading.Event()
-        self._granted = False
-
-    def __call__(self) -> None:
-        """Runs in the sender thread as mailer's `before_final_dot`."""
-        self.events.put(self)
-        self._answered.wait()
-        if not self._granted:
-            raise HandOverRefused("the hand-over was not recorded; the message is abandoned")
-        self.done = True
-
-    def answer(self, *, granted: bool) -> None:
-        self._granted = granted
-        self._answered.set()
-
-
-class HandOverRefused(Exception):
-    """The coordinating thread could not record a hand-over, so the final dot must not be sent."""
-
-
 class _Run:
-    """One run: the counts, and the database work of the coordinating thread."""
+    """One run: the counts, and all its database work (done in the calling thread only)."""
 
     def __init__(self, cycle: Cycle, progress: Progress | None, stop: threading.Event) -> None:
         self.cycle = cycle
@@ -223,16 +168,16 @@ class _Run:
             " WHERE assignment_id = %s"
         )
 
-    def send_all(self, pool: _SenderPool, batch_size: int) -> None:
+    def send_all(self, senders: Senders, batch_size: int) -> None:
         self.progress(0, self.total)
         for batch in _left_claimed(self.cycle, batch_size):
-            self.send_batch(pool, batch)
+            self.send_batch(senders, batch)
         after_id = 0
         while not self.halted():
             batch = _claim_batch(self.cycle, after_id, batch_size)
             if not batch:
                 break
-            self.send_batch(pool, batch)
+            self.send_batch(senders, batch)
             after_id = batch[-1].assignment_id
         if self.crash is not None:
             raise self.crash
@@ -244,34 +189,41 @@ class _Run:
         """Asked to stop, or nothing more can be sent."""
         return self.stop.is_set() or bool(self.unavailable) or self.crash is not None
 
-    def send_batch(self, pool: _SenderPool, batch: list[Recipient]) -> None:
-        """Give the batch to the senders and serve their hand-overs and reports until all are back."""
-        pending = pool.submit(batch)
+    def send_batch(self, senders: Senders, batch: list[Recipient]) -> None:
         try:
-            while pending:
-                if self.halted():
-                    pending -= pool.withdraw_unstarted()
-                    if not pending:
+            if senders.threads:
+                self._send_in_threads(senders, batch)
+            else:
+                for recipient in batch:
+                    if self.halted():
                         break
-                events = pool.next_events(_POLL_SECONDS)
-                if not events and not pool.alive():
-                    raise RuntimeError("The sender threads ended with messages still in their hands.")
-                hand_overs = [event for event in events if isinstance(event, _HandOver)]
-                if hand_overs:
-                    self._commit_hand_overs(hand_overs)
-                for report in (event for event in events if isinstance(event, _Report)):
-                    pending -= 1
-                    self._record(report)
+                    senders.bucket.take()
+                    hand_over = InlineHandOver(recipient, self.mark_handed)
+                    self._record(senders.send(senders.backends[0], recipient, hand_over))
         finally:
             self.record_sent()
 
-    def _commit_hand_overs(self, hand_overs: list[_HandOver]) -> None:
+    def _send_in_threads(self, senders: Senders, batch: list[Recipient]) -> None:
+        """Give the batch to the sender threads; serve their hand-overs and reports until all are back."""
+        pending = senders.submit(batch)
+        while pending:
+            if self.halted():
+                pending -= senders.withdraw_unstarted()
+                if not pending:
+                    break
+            events = senders.next_events(_POLL_SECONDS)
+            if not events and not senders.alive():
+                raise RuntimeError("The sender threads ended with messages still in their hands.")
+            hand_overs = [event for event in events if isinstance(event, QueuedHandOver)]
+            if hand_overs:
+                self._grant(hand_overs)
+            for report in (event for event in events if isinstance(event, SendReport)):
+                pending -= 1
+                self._record(report)
+
+    def _grant(self, hand_overs: list[QueuedHandOver]) -> None:
         try:
-            placeholders = ", ".join(["%s"] * len(hand_overs))
-            self.cursor.execute(
-                f"{self.handed_sql}({placeholders})",
-                [RequestMail.State.HANDED, *(hand_over.recipient.assignment_id for hand_over in hand_overs)],
-            )
+            self.mark_handed([hand_over.recipient.assignment_id for hand_over in hand_overs])
         except BaseException:
             for hand_over in hand_overs:
                 hand_over.answer(granted=False)
@@ -279,7 +231,12 @@ class _Run:
         for hand_over in hand_overs:
             hand_over.answer(granted=True)
 
-    def _record(self, report: _Report) -> None:
+    def mark_handed(self, assignment_ids: list[int]) -> None:
+        """Commit the "handed" state (in autocommit mode, one statement is one transaction)."""
+        placeholders = ", ".join(["%s"] * len(assignment_ids))
+        self.cursor.execute(f"{self.handed_sql}({placeholders})", [RequestMail.State.HANDED, *assignment_ids])
+
+    def _record(self, report: SendReport) -> None:
         recipient = report.recipient
         if report.outcome is Outcome.SENT:
             self.sent_rows.append((report.at, recipient.assignment_id))
@@ -323,121 +280,6 @@ class _Run:
                 [(RequestMail.State.SENT, to_db(at), assignment_id) for at, assignment_id in self.sent_rows],
             )
         self.sent_rows.clear()
-
-
-class _SenderPool:
-    """Sender threads, one SMTP connection each: they take recipients from `work`, compose, sign and
-    send, and put hand-overs and reports on `events` for the coordinating thread."""
-
-    def __init__(
-        self,
-        backends: list[RequestMailBackend],
-        composer: RequestComposer,
-        signer: DkimSigner,
-        bucket: TokenBucket,
-    ) -> None:
-        self.work: queue.SimpleQueue[Recipient | None] = queue.SimpleQueue()
-        self.events: queue.SimpleQueue[_HandOver | _Report] = queue.SimpleQueue()
-        self.composer = composer
-        self.signer = signer
-        self.bucket = bucket
-        self.threads = [
-            threading.Thread(target=self._serve, args=(backend,), name=f"smtp-sender-{number}", daemon=True)
-            for number, backend in enumerate(backends, 1)
-        ]
-
-    def __enter__(self) -> _SenderPool:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.withdraw_unstarted()
-        for _ in self.threads:
-            self.work.put(None)
-        # A sender still waiting at its final dot (the coordinator stopped on an error) is told no.
-        while any(thread.is_alive() for thread in self.threads):
-            for event in self.next_events(0.05):
-                if isinstance(event, _HandOver):
-                    event.answer(granted=False)
-        for thread in self.threads:
-            thread.join()
-
-    def alive(self) -> bool:
-        return any(thread.is_alive() for thread in self.threads)
-
-    def submit(self, batch: list[Recipient]) -> int:
-        for recipient in batch:
-            self.work.put(recipient)
-        return len(batch)
-
-    def withdraw_unstarted(self) -> int:
-        """Take back the recipients no sender has started on; they stay claimed."""
-        withdrawn = 0
-        with contextlib.suppress(queue.Empty):
-            while True:
-                if self.work.get_nowait() is None:
-                    self.work.put(None)
-                    break
-                withdrawn += 1
-        return withdrawn
-
-    def next_events(self, timeout: float) -> list[_HandOver | _Report]:
-        """The events waiting, or the first within `timeout` seconds (none if it passes)."""
-        try:
-            events = [self.events.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        with contextlib.suppress(queue.Empty):
-            while True:
-                events.append(self.events.get_nowait())
-        return events
-
-    def _serve(self, backend: RequestMailBackend) -> None:
-        try:
-            while (recipient := self.work.get()) is not None:
-                self.bucket.take()
-                try:
-                    report = self._send(backend, recipient)
-                except Exception as error:  # reported, so the coordinating thread stops and raises it
-                    report = _Report(recipient, Outcome.CRASHED, str(error), error=error)
-                self.events.put(report)
-        finally:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                backend.close()
-
-    def _send(self, backend: RequestMailBackend, recipient: Recipient) -> _Report:
-        if not _sendable(recipient.to_address):
-            return _Report(recipient, Outcome.REFUSED, "not a plain ASCII address; not sent", attempted=False)
-        message = self.signer(self.composer.compose(recipient))
-        hand_over = _HandOver(recipient, self.events)
-        for attempt in (1, 2):
-            try:
-                backend.send_handed_over(self.composer.from_address, recipient.to_address, message, hand_over)
-            except MessageRefused as refusal:
-                return _Report(recipient, Outcome.REFUSED, str(refusal), attempted=not refusal.handed)
-            except HandOverRefused as refused:
-                return _Report(recipient, Outcome.UNAVAILABLE, str(refused))
-            except (smtplib.SMTPException, OSError) as error:
-                if hand_over.done:
-                    # The dot went (or was about to): the server may hold the message. Never resend.
-                    return _Report(recipient, Outcome.UNCONFIRMED, str(error))
-                if attempt == 2:
-                    return _Report(recipient, Outcome.UNAVAILABLE, f"{backend.host}:{backend.port}: {error}")
-                logger.warning("Mail server connection lost (%s); reconnecting", error)
-            else:
-                return _Report(recipient, Outcome.SENT, at=timezone.now())
-        raise AssertionError("unreachable")
-
-
-def _sendable(address: str) -> bool:
-    """A mailbox smtplib can send to as it is: ASCII, printable, no spaces or angle brackets."""
-    return (
-        address.isascii()
-        and address.isprintable()
-        and address.count("@") == 1
-        and not any(character in address for character in " <>")
-    )
 
 
 def _drop_claims_no_longer_asked(cycle: Cycle) -> None:
@@ -541,38 +383,6 @@ def new_message_id(cycle: Cycle, assignment_id: int) -> str:
     """`<2026-W48.{assignment id}.{random}@MAIL_DOMAIN>`: unique by its assignment id; the random part
     keeps it unguessable."""
     return f"<{cycle.week}.{assignment_id}.{secrets.token_hex(4)}@{settings.MAIL_DOMAIN}>"
-
-
-class TokenBucket:
-    """At most `rate` takes a second on average, in bursts of at most a tenth of a second's worth.
-    Shared by the sender threads; a take that must wait reserves its token, then sleeps unlocked."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate / 10)
-        self.clock = clock
-        self.sleep = sleep
-        self.tokens = 1.0
-        self.last = clock()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        """Wait, if need be, until one more event is allowed."""
-        if self.rate <= 0:
-            return
-        with self.lock:
-            now = self.clock()
-            self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate) - 1
-            self.last = now
-            wait = -self.tokens / self.rate
-        if wait > 0:
-            self.sleep(wait)
 
 
 @contextlib.contextmanager
