@@ -168,3 +168,26 @@ def assert_lost_only_in_the_window(
     assert all(states[by_address[address]] == RequestMail.State.HANDED for address in missing)
     assert len(missing) <= connections
     assert len(states) == ASKED
+
+
+def test_sigterm_finishes_the_message_in_flight_then_stops(prepared):
+    cycle, database = prepared
+    with MailSink() as sink:
+        running = sender(cycle.pk, database, sink, connections=1, rate=100)
+        deadline = time.monotonic() + 30
+        while sink.count() < 5 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        running.send_signal(signal.SIGTERM)
+        summary, errors = running.communicate(timeout=30)
+        assert running.returncode == 0, errors
+        assert "Stopped on request" in errors
+        assert "Requests for week 2026-W48" in summary
+        stopped_at = sink.count()
+        assert stopped_at < ASKED
+        states = database.states()
+        assert list(states.values()).count(RequestMail.State.SENT) == stopped_at
+        assert RequestMail.State.HANDED not in states.values()
+        finish = sender(cycle.pk, database, sink, connections=1)
+        finish.communicate(timeout=60)
+        assert sorted(sink.by_recipient()) == sorted(f"asked{n}@example.gov" for n in range(ASKED))
+        assert all(len(messages) == 1 for messages in sink.by_recipient().values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Recipient:
+    """One assignee as a message needs them: read per batch, with the claimed Message-ID and code.
+    Agency and manager are the assignment's snapshots, so the message names the records in force when
+    the cycle opened. `recovered` marks a claim left by an interrupted run."""
+
     assignment_id: int
     to_address: str
     message_id: str
@@ -30,7 +35,7 @@ class Recipient:
     first_name: str
     last_name: str
     time_zone: str
-    due_at: object
+    due_at: dt.datetime | None
     on_leave: bool
     agency: str
     manager: str
