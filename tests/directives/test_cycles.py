@@ -188,3 +188,18 @@ def test_cycle_open_explains_a_bad_week_or_directive(directive):
         call_command("cycle", "open", str(directive.pk), "--week", "48", stderr=StringIO())
     with pytest.raises(CommandError, match="No directive 999"):
         call_command("cycle", "open", "999", stderr=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_owner_leaves_the_next_cycle_opens_and_its_requests_go_out(mail_sink, agency):
+    from lastweek.directives.tasks import send_cycle_requests
+
+    staff = [EmployeeFactory(agency=agency, unit=UnitFactory(agency=agency)) for _ in range(3)]
+    DirectiveFactory()
+    owner = UserFactory(username="former-owner")
+    RoleGrantFactory(user=owner, role=Role.DIRECTIVE_OWNER, scope=Scope.ORGANIZATION)
+    owner.role_grants.update(revoked_at=timezone.now())
+    get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
+    [cycle] = run_schedule(dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC)).opened
+    assert send_cycle_requests.call_local(cycle.pk)["sent"] == len(staff)
+    assert sorted(mail_sink.by_recipient()) == sorted(e.email for e in staff)
