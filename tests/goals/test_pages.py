@@ -214,3 +214,21 @@ def test_closing_scores_the_objective(client, director, vba_objective):
     client.post(reverse("goals:score", args=[vba_objective.pk]))
     vba_objective.refresh_from_db()
     assert vba_objective.status == "closed" and vba_objective.score is not None
+
+
+def test_scores_given_by_hand_replace_the_final_progress(client, director, vba_objective):
+    claims, tool = vba_objective.key_results.order_by("position")
+    client.force_login(director)
+    client.post(reverse("goals:score", args=[vba_objective.pk]), {f"score-{tool.pk}": "0.5"})
+    claims.refresh_from_db()
+    tool.refresh_from_db()
+    assert (float(claims.score), float(tool.score)) == (0.2, 0.5)  # 10,000 of 50,000 decided → 0.2
+
+
+def test_an_impossible_score_closes_nothing(client, director, vba_objective):
+    tool = vba_objective.key_results.get(position=2)
+    client.force_login(director)
+    client.post(reverse("goals:score", args=[vba_objective.pk]), {f"score-{tool.pk}": "1.7"})
+    vba_objective.refresh_from_db()
+    assert vba_objective.status != "closed"
+    assert not vba_objective.key_results.filter(score__isnull=False).exists()

@@ -221,12 +221,15 @@ def score_objective(
     """Close the objective with a 0.0 to 1.0 score per key result (given, or its final progress) and their
     mean as the objective's."""
     given = scores or {}
-    values = []
-    for key_result in objective.key_results.all():
-        raw = given.get(key_result.pk, key_result.progress())
-        if not 0 <= float(raw) <= 1:
+    key_results = list(objective.key_results.all())
+    # Check every score before writing any, so a bad one leaves the objective as it was.
+    raws = {kr.pk: float(given.get(kr.pk, kr.progress())) for kr in key_results}
+    for key_result in key_results:
+        if not 0 <= raws[key_result.pk] <= 1:
             raise OkrError(f"{key_result.reference}: a score is between 0.0 and 1.0.", field="scores")
-        key_result.score = Decimal(str(progress.score(float(raw))))
+    values = []
+    for key_result in key_results:
+        key_result.score = Decimal(str(progress.score(raws[key_result.pk])))
         key_result.save(update_fields=["score"])
         values.append(float(key_result.score))
     mean = progress.objective_progress(values)

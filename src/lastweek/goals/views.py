@@ -243,7 +243,20 @@ def score(request: HttpRequest, objective_id: int) -> HttpResponse:
     objective = _readable_objective(request, objective_id)
     if not can_edit_objective(request.user, objective):
         raise PermissionDenied("Only managers of this unit and agency administrators score its objectives.")
-    actions.score_objective(objective, actor=request.user)
+    scores = {}
+    for key_result in objective.key_results.all():
+        given = request.POST.get(f"score-{key_result.pk}", "").strip()
+        if given:
+            try:
+                scores[key_result.pk] = float(given)
+            except ValueError:
+                messages.error(request, f"{key_result.reference}: {given!r} is not a score from 0.0 to 1.0.")
+                return redirect("goals:objective", objective_id=objective.pk)
+    try:
+        actions.score_objective(objective, actor=request.user, scores=scores)
+    except OkrError as exc:
+        messages.error(request, f"Not closed: {exc}")
+        return redirect("goals:objective", objective_id=objective.pk)
     messages.success(request, f"{objective.code} closed with a score of {objective.score}.")
     return redirect("goals:objective", objective_id=objective.pk)
 
