@@ -54,6 +54,8 @@ def main() -> None:
         (f"naive: participation() + save() × {args.naive_sample:,}", "naive-open", str(args.naive_sample)),
         (f"send_requests: {args.mails:,} emails to an SMTP sink", "send", str(args.mails)),
         (f"send_requests, 4 connections: {args.mails:,} emails", "send4", str(args.mails)),
+        (f"send_requests to a lean sink: {args.mails:,} emails", "send-lean", str(args.mails)),
+        (f"send_requests, 4 connections, lean sink: {args.mails:,}", "send4-lean", str(args.mails)),
         (f"naive: send_mail() × {args.naive_mails:,}", "naive-send", str(args.naive_mails)),
     ]
     results = {}
@@ -72,6 +74,8 @@ def _print(console: Console, args, results: dict) -> None:
         ("open", "naive-open", "assignments"),
         ("send", "naive-send", "messages"),
         ("send4", "naive-send", "messages"),
+        ("send-lean", "naive-send", "messages"),
+        ("send4-lean", "naive-send", "messages"),
     ]
     for fast, naive, unit in pairs:
         ratio = results[fast]["per_s"] / results[naive]["per_s"]
@@ -226,7 +230,7 @@ def _audience(directive, mails: int) -> None:
         total += agency.n
 
 
-def _send(directive, mails: int, connections: int = 1) -> tuple[int, str, float]:
+def _send(directive, mails: int, connections: int = 1, lean: bool = False) -> tuple[int, str, float]:
     from django.conf import settings
 
     from lastweek.directives.actions import open_cycle
@@ -234,12 +238,13 @@ def _send(directive, mails: int, connections: int = 1) -> tuple[int, str, float]
 
     _audience(directive, mails)
     cycle = open_cycle(directive, WEEK)
-    with _sink() as port:
+    with _sink(lean) as port:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         started = time.perf_counter()
         result = send_requests(cycle, rate=0, connections=connections)
         seconds = time.perf_counter() - started
-    return result.sent, f"send_requests ×{connections} connection(s)", seconds
+    sink = "lean sink" if lean else "aiosmtpd"
+    return result.sent, f"send_requests, {connections} conn., {sink}", seconds
 
 
 def _naive_send(directive, count: int) -> tuple[int, str, float]:
@@ -259,10 +264,50 @@ def _naive_send(directive, count: int) -> tuple[int, str, float]:
     return count, "naive send_mail", seconds
 
 
+LEAN_SINK = """
+import asyncio, socket, sys
+
+async def session(reader, writer):
+    # Just enough SMTP for a benchmark: replies in order, so pipelined commands work too.
+    writer.write(b"220 sink ESMTP\\r\\n")
+    while line := await reader.readline():
+        verb = line[:4].upper()
+        if verb in (b"EHLO", b"HELO"):
+            writer.write(b"250-sink\\r\\n250-PIPELINING\\r\\n250 8BITMIME\\r\\n")
+        elif verb == b"DATA":
+            writer.write(b"354 go ahead\\r\\n")
+            await reader.readuntil(b"\\r\\n.\\r\\n")
+            writer.write(b"250 OK\\r\\n")
+        elif verb == b"QUIT":
+            writer.write(b"221 bye\\r\\n")
+            break
+        else:
+            writer.write(b"250 OK\\r\\n")
+        if not reader._buffer:  # flush once per burst of pipelined commands
+            await writer.drain()
+    await writer.drain()
+    writer.close()
+
+async def main():
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main())
+"""
+
+
 class _sink:
-    """An aiosmtpd server in its own process that accepts and discards messages, counting them."""
+    """A local SMTP server in its own process that accepts and discards messages: aiosmtpd, or with
+    `lean` a minimal asyncio one, so that the sender rather than the sink is what is measured."""
+
+    def __init__(self, lean: bool = False) -> None:
+        self.lean = lean
 
     def __enter__(self) -> int:
+        if self.lean:
+            return self._start(LEAN_SINK)
         code = (
             "import socket, sys\n"
             "from aiosmtpd.controller import Controller\n"
@@ -275,6 +320,9 @@ class _sink:
             "c.start(); print(port, flush=True)\n"
             "sys.stdin.read(); c.stop()\n"
         )
+        return self._start(code)
+
+    def _start(self, code: str) -> int:
         self.process = subprocess.Popen(
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -290,6 +338,8 @@ STEPS = {
     "naive-open": _naive_open,
     "send": _send,
     "send4": lambda directive, mails: _send(directive, mails, connections=4),
+    "send-lean": lambda directive, mails: _send(directive, mails, lean=True),
+    "send4-lean": lambda directive, mails: _send(directive, mails, connections=4, lean=True),
     "naive-send": _naive_send,
 }
 

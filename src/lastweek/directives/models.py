@@ -272,8 +272,15 @@ class Assignment(models.Model):
 
     # Indexes are few on purpose: each one costs seconds when a cycle of two million rows is written.
     # (cycle, employee) is unique and serves per-cycle reads; (cycle, unit) serves subtree rollups.
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="assignments", db_index=False)
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="assignments")
+    # No database foreign keys either: PostgreSQL checks one by locking the referenced row, which would
+    # rewrite all two million employee rows at every cycle open. The rows come from the roster in the
+    # same transaction, and PROTECT still stops the ORM deleting a cycle or person that has them.
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="assignments", db_index=False, db_constraint=False
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="assignments", db_constraint=False
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
