@@ -33,6 +33,11 @@ def page(live_server):
         tab.set_default_timeout(15_000)
         yield tab
         browser.close()
+        # ORM calls made while Playwright's sync API was running used their own connection (it runs
+        # the test in a greenlet with its own context); close it, or it outlives the test database.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def sign_in(page, live_server, username: str) -> None:
