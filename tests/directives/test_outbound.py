@@ -20,6 +20,7 @@ from lastweek.directives.models import Assignment, Cycle, Directive, Mode, Reque
 from lastweek.directives.outbound import (
     MailServerUnavailable,
     SendingLocked,
+    journal_path,
     send_requests,
     sending_lock,
 )
@@ -254,6 +255,27 @@ def test_requests_claimed_by_an_interrupted_run_go_first_with_their_message_id_a
     assert message.parsed()["Message-ID"] == "<2026-W48.claimed@lastweek.example.gov>"
     assert "ABCDE-12345" in message.parsed().get_content()
     assert mail_sink.messages[0] == message
+
+
+def test_hand_overs_left_in_the_journal_by_a_killed_run_are_recorded_and_not_sent_again(db, mail_sink):
+    cycle = open_test_cycle({"alice": Mode.REQUIRED, "bob": Mode.REQUIRED})
+    alice = cycle.assignments.get(employee__email="alice@example.gov")
+    RequestMail.objects.create(
+        assignment=alice,
+        cycle=cycle,
+        message_id="<2026-W48.handed@lastweek.example.gov>",
+        verify_code="ABCDE12345",
+        to_address="alice@example.gov",
+        claimed_at=timezone.now(),
+    )
+    journal = journal_path(cycle)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text(f"{alice.pk}\n")  # handed over, then killed before the batch was recorded
+    result = send_requests(cycle, rate=0)
+    assert (result.sent, result.recovered) == (1, 0)
+    assert list(mail_sink.by_recipient()) == ["bob@example.gov"]
+    assert RequestMail.objects.get(assignment=alice).state == RequestMail.State.HANDED
+    assert not journal.exists()
 
 
 def test_a_claim_for_someone_paused_since_is_dropped(db, mail_sink):

@@ -3,15 +3,16 @@ dot, and the senders that drive one or several connections at a steady rate.
 
 Exactly once over SMTP. A server takes responsibility for a message when it reads the final
 "\\r\\n.\\r\\n" of DATA; if the connection drops before that, it discards what it got. So the sender
-writes the whole message except those five bytes, then runs `before_final_dot` (which commits the
-message's state as "handed"), then writes them. A sender killed at any point has therefore either
-  * not committed "handed": the server never completed the transaction and threw the message away,
-    so sending it again on restart makes one copy; or
-  * committed "handed": the message is never sent again.
+writes the whole message except those five bytes, then runs `before_final_dot` (which records the
+hand-over: a line in the sender's journal, see outbound.HandOverJournal), then writes them. A sender
+killed at any point has therefore either
+  * not recorded the hand-over: the server never completed the transaction and threw the message
+    away, so sending it again on restart makes one copy; or
+  * recorded it: the message is never sent again.
 
-What remains is honest and small. A kill after the commit but before the five bytes leave loses that
+What remains is honest and small. A kill after the record but before the five bytes leave loses that
 one message: recorded as handed, never delivered. With one connection the window is a few
-microseconds of Python between the commit returning and `sendall`; with several it also holds the
+microseconds of Python between the journal write and `sendall`; with several it also holds the
 wake-up of the sender thread (tens of microseconds, milliseconds on a loaded machine). A connection
 that drops after the dot but before the server's reply leaves a message that may or may not have
 been accepted; it stays "handed" and is not sent again. Both err towards at most once, which is the
@@ -249,7 +250,7 @@ class SendReport:
 
 
 class InlineHandOver:
-    """Mailer's `before_final_dot` for a message sent from the calling thread: commits at once."""
+    """Mailer's `before_final_dot` for a message sent from the calling thread: records at once."""
 
     def __init__(self, recipient: Recipient, mark_handed: Callable[[list[int]], None]) -> None:
         self.recipient = recipient
@@ -262,7 +263,7 @@ class InlineHandOver:
 
 
 class QueuedHandOver:
-    """A sender thread at the final dot of one message, waiting for its "handed" mark to commit."""
+    """A sender thread at the final dot of one message, waiting for its hand-over to be recorded."""
 
     def __init__(self, recipient: Recipient, events: queue.SimpleQueue) -> None:
         self.recipient = recipient

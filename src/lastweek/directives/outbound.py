@@ -11,11 +11,11 @@ How "exactly once" holds across crashes and restarts:
     "failed" rows are never sent again.
 A lock per cycle keeps two runs from sending the same batch.
 
-One connection (the default) sends from the calling thread: a hand-over is committed and the final
+One connection (the default) sends from the calling thread: a hand-over is recorded and the final
 dot written microseconds later. More connections buy throughput (a connection spends most of its time
 waiting for replies): sender threads compose and send, and the calling thread, the only one touching
-the database, commits the hand-overs of all senders waiting at their final dot in one statement (a
-group commit). The price is a wider window between commit and dot, a thread wake-up: tens of
+the database, records the hand-overs of all senders waiting at their final dot in one write (a group
+record). The price is a wider window between record and dot, a thread wake-up: tens of
 microseconds usually, milliseconds on a loaded machine (see mailer.py for what the window means).
 """
 
@@ -129,7 +129,7 @@ def send_requests(
 
     Returns the counts. Once `stop` is set, messages not yet started stay claimed (the next run sends
     them first) and the call returns when the ones in flight are done.
-    Call it outside a transaction: each hand-over must be committed before its final dot.
+    Call it outside a transaction: each batch's hand-overs must be committed when it ends.
     Raises SendingLocked when another run holds this cycle, and MailServerUnavailable when the server
     stops answering (what was not handed over stays claimed and goes first next time).
     """
@@ -148,7 +148,8 @@ def send_requests(
                 run.send_all(senders, batch_size)
         finally:
             signer.close()
-            run.journal.close()
+            # Everything handed over is in the database once the last batch is recorded.
+            run.journal.close(remove=not run.handed)
     return run.result
 
 
@@ -341,8 +342,10 @@ class HandOverJournal:
     def clear(self) -> None:
         os.ftruncate(self.fd, 0)
 
-    def close(self) -> None:
+    def close(self, *, remove: bool) -> None:
         os.close(self.fd)
+        if remove:
+            self.path.unlink(missing_ok=True)
 
 
 def journal_path(cycle: Cycle) -> Path:
@@ -536,7 +539,7 @@ def _in_process_lock(cycle_id: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _cheap_commits() -> Iterator[None]:
-    """Make the hand-over commits cheap.
+    """Make the per-batch commits cheap.
 
     PostgreSQL: `synchronous_commit = off` for this session. A commit then returns before its WAL
     reaches disk, but it is in PostgreSQL's memory: a killed sender loses nothing. Only a crash of
