@@ -13,6 +13,11 @@ from lastweek.access.models import AuditEvent
 SYSTEM = "system"
 
 
+def acting_user(actor: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+    """The signed-in user behind `actor`; None for the system (a schedule, a CLI run) or anonymous."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
 def record(
     actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
@@ -23,7 +28,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. `actor` None means the system itself (a scheduled job, a CLI run)."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = acting_user(actor)
     return AuditEvent.objects.create(
         actor=user,
         actor_name=user.get_username() if user else SYSTEM,

@@ -61,7 +61,7 @@ def report_filter(user: AnyUser) -> Q:
     """
     others = [role for role in Role.values if role != Role.DIRECTIVE_OWNER]
     condition = employee_filter(user, roles=others, via="employee__")
-    owned = _owned_directives(user)
+    owned = owned_directives(user)
     if owned is not None:
         sharing = _agencies_sharing_text()
         condition |= Q(cycle__directive__in=owned, employee__agency_id__in=sharing)
@@ -73,7 +73,7 @@ def visible_reports(user: AnyUser) -> QuerySet:
     return apps.get_model("reports", "Report").objects.filter(report_filter(user))
 
 
-def _owned_directives(user: AnyUser) -> QuerySet | None:
+def owned_directives(user: AnyUser) -> QuerySet | None:
     """Directives whose owner office `user` holds (None when they hold none)."""
     if not user.is_authenticated or not user.is_active:
         return None

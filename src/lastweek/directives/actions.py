@@ -36,7 +36,8 @@ class DirectiveError(Exception):
 
 
 def _actor_name(actor: User) -> str:
-    return actor.get_username() if actor is not None and actor.is_authenticated else "schedule"
+    user = audit.acting_user(actor)
+    return user.get_username() if user else "schedule"
 
 
 # Cycles
@@ -225,7 +226,7 @@ def set_policy(
             unit=unit,
             mode=mode,
             reason=reason.strip(),
-            decided_by=actor if actor is not None and actor.is_authenticated else None,
+            decided_by=audit.acting_user(actor),
             effective_from=effective_from,
             supersedes=previous,
         )
@@ -278,7 +279,7 @@ def set_content_setting(agency: Agency, *, shares_text: bool, reason: str, actor
             agency=agency,
             shares_text=shares_text,
             reason=reason.strip(),
-            decided_by=actor if actor is not None and actor.is_authenticated else None,
+            decided_by=audit.acting_user(actor),
         )
         audit.record(
             actor,
@@ -288,12 +289,6 @@ def set_content_setting(agency: Agency, *, shares_text: bool, reason: str, actor
             detail={"shares": shares_text},
         )
     return setting
-
-
-def shares_text(agency_id: int) -> bool:
-    """The agency's content setting in force: text stays inside the agency unless it decided otherwise."""
-    latest = ContentSetting.objects.filter(agency_id=agency_id).order_by("-decided_at", "-id").first()
-    return bool(latest and latest.shares_text)
 
 
 # Exemptions
@@ -322,7 +317,7 @@ def grant_exemption(
             starts_on=starts_on,
             ends_on=ends_on,
             reason=reason.strip(),
-            decided_by=actor if actor is not None and actor.is_authenticated else None,
+            decided_by=audit.acting_user(actor),
         )
         audit.record(actor, "exemption.grant", target=exemption, detail={"category": category})
         _redecide_person(employee, timezone.now(), f"Exemption: {exemption.reason}")

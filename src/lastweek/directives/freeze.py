@@ -106,7 +106,7 @@ def freeze_assignments(cycle: Cycle) -> int:
             [cycle.pk, _db_datetime(cycle.deadline)],
         )
         written = cursor.rowcount
-        written += _write_individually(cycle, special, at)
+        written += _write_individually(cycle, special, index)
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE directives_assignment")
     return written
@@ -133,9 +133,8 @@ def _exempted(cycle: Cycle, at: dt.datetime, unit_ids: set[int]) -> dict[int, li
     return by_employee
 
 
-def _write_individually(cycle: Cycle, exempted: dict[int, list[Exemption]], at: dt.datetime) -> int:
+def _write_individually(cycle: Cycle, exempted: dict[int, list[Exemption]], index: PolicyIndex) -> int:
     directive = cycle.directive
-    index = PolicyIndex.in_force(directive, at)
     rows = []
     for employee in Employee.objects.filter(pk__in=list(exempted)).select_related("unit"):
         decision = decide(
@@ -206,17 +205,27 @@ def reapply(
             [changed_at, cycle.pk],
         )
     unit_ids = {unit_id for unit_id, _ in decisions}
-    individual = Assignment.objects.filter(cycle=cycle, exemption__isnull=False, unit_id__in=unit_ids)
-    return changed + sum(redecide(a, at, cause) for a in individual.iterator())
+    individual = Assignment.objects.filter(
+        cycle=cycle, exemption__isnull=False, unit_id__in=unit_ids
+    ).select_related("cycle__directive", "employee")
+    return changed + sum(redecide(a, at, cause, index=index) for a in individual.iterator())
 
 
-def redecide(assignment: Assignment, at: dt.datetime, cause: Policy | None, reason: str = "") -> bool:
+def redecide(
+    assignment: Assignment,
+    at: dt.datetime,
+    cause: Policy | None,
+    reason: str = "",
+    *,
+    index: PolicyIndex | None = None,
+) -> bool:
     """Re-decide one assignment from its frozen unit and the policies and exemptions in force at `at`;
     record and save a change. Returns whether anything changed."""
     cycle = assignment.cycle
     employee = assignment.employee
     unit = Unit.objects.get(pk=assignment.unit_id)
-    policy = PolicyIndex.in_force(cycle.directive, at).nearest(assignment.agency_id, unit.path)
+    index = index or PolicyIndex.in_force(cycle.directive, at)
+    policy = index.nearest(assignment.agency_id, unit.path)
     exemptions = list(Exemption.objects.filter(exemptions_for(cycle, at), employee=employee))
     roster_leave = assignment.on_leave and assignment.exemption_id is None
     decision = decide(cycle.directive, policy, exemptions, roster_on_leave=roster_leave)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from lastweek.access.models import Role, RoleGrant, Scope
-from lastweek.access.scopes import _owned_directives
+from lastweek.access.scopes import owned_directives
 from lastweek.directives import actions
 from lastweek.directives.forms import ContentSettingForm, PolicyForm, VerifyForm
 from lastweek.directives.models import (
@@ -66,7 +66,7 @@ def administered_agencies(user: AnyUser) -> QuerySet[Agency]:
 def owns_directive(user: AnyUser, directive: Directive) -> bool:
     """Whether `user` holds the directive-owner role over the directive's owner office (as `access`
     decides it for report content: an organization-wide grant owns every directive)."""
-    owned = _owned_directives(user)
+    owned = owned_directives(user)
     return owned is not None and owned.filter(pk=directive.pk).exists()
 
 

@@ -198,7 +198,7 @@ def check_in(
         value=value,
         confidence=confidence,
         comment=comment.strip(),
-        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        recorded_by=audit.acting_user(actor),
         recorded_at=at,
     )
     latest = key_result.check_ins.order_by("-recorded_at", "-id").first()

@@ -16,12 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from lastweek.access import audit
 from lastweek.directives.models import Assignment, Cycle, Mode
+from lastweek.directives.tokens import CROCKFORD
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
-
-# Crockford base32 without look-alikes: receipt codes are read aloud and typed.
-RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class SubmissionError(Exception):
@@ -140,7 +139,7 @@ def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_
         channel=channel,
         source_id=source_id,
         received_at=received_at,
-        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        submitted_by=audit.acting_user(submitted_by),
         on_time=on_time,
         is_current=wins,
         stock_answer=stock,
@@ -155,7 +154,7 @@ def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_
 
 def _new_receipt_code() -> str:
     while True:
-        code = get_random_string(10, RECEIPT_ALPHABET)
+        code = get_random_string(10, CROCKFORD)  # no look-alikes: receipts are read aloud and typed
         if not Report.objects.filter(receipt_code=code).exists():
             return code
 
