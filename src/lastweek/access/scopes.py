@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from lastweek.access.models import Role, RoleGrant, Scope
-from lastweek.org.models import Employee, reporting_subtree_sql
+from lastweek.org.models import Agency, Employee, reporting_subtree_sql
 
 AnyUser = AbstractBaseUser | AnonymousUser
 NOTHING = Q(pk__in=[])
@@ -73,17 +73,38 @@ def visible_reports(user: AnyUser) -> QuerySet:
     return apps.get_model("reports", "Report").objects.filter(report_filter(user))
 
 
+ALL_AGENCIES = None
+
+
+def granted_agencies(user: AnyUser, role: str) -> set[int] | None:
+    """The agencies over which `user` holds `role` through an agency or organization grant: a set of
+    ids, possibly empty, or ALL_AGENCIES (None) for an organization-wide grant."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    grants = RoleGrant.objects.in_force().filter(user=user, role=role).values_list("scope", "agency_id")
+    agency_ids: set[int] = set()
+    for scope, agency_id in grants:
+        if scope == Scope.ORGANIZATION:
+            return ALL_AGENCIES
+        if scope == Scope.AGENCY:
+            agency_ids.add(agency_id)
+    return agency_ids
+
+
+def administered_agencies(user: AnyUser) -> QuerySet[Agency]:
+    """The agencies whose participation policy `user` sets (agency administrator grants)."""
+    agency_ids = granted_agencies(user, Role.AGENCY_ADMIN)
+    return Agency.objects.all() if agency_ids is ALL_AGENCIES else Agency.objects.filter(pk__in=agency_ids)
+
+
 def owned_directives(user: AnyUser) -> QuerySet | None:
     """Directives whose owner office `user` holds (None when they hold none)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    grants = RoleGrant.objects.in_force().filter(user=user, role=Role.DIRECTIVE_OWNER)
-    if not grants:
+    agency_ids = granted_agencies(user, Role.DIRECTIVE_OWNER)
+    if agency_ids == set():
         return None
     Directive = apps.get_model("directives", "Directive")
-    if any(grant.scope == Scope.ORGANIZATION for grant in grants):
+    if agency_ids is ALL_AGENCIES:
         return Directive.objects.all()
-    agency_ids = [grant.agency_id for grant in grants if grant.scope == Scope.AGENCY]
     return Directive.objects.filter(owner_agency_id__in=agency_ids)
 
 

@@ -20,8 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from lastweek.access.models import Role, RoleGrant, Scope
-from lastweek.access.scopes import owned_directives
+from lastweek.access.models import Role
+from lastweek.access.scopes import ALL_AGENCIES, administered_agencies, granted_agencies, owned_directives
 from lastweek.directives import actions
 from lastweek.directives.forms import ContentSettingForm, PolicyForm, VerifyForm
 from lastweek.directives.models import (
@@ -54,15 +54,6 @@ VERIFY_WINDOW_SECONDS = 600
 # Who may do what
 
 
-def administered_agencies(user: AnyUser) -> QuerySet[Agency]:
-    """The agencies `user` administers: one per agency-scoped grant, every one for an organization grant."""
-    grants = RoleGrant.objects.in_force().filter(user_id=user.pk, role=Role.AGENCY_ADMIN)
-    scopes = list(grants.values_list("scope", "agency_id"))
-    if any(scope == Scope.ORGANIZATION for scope, _ in scopes):
-        return Agency.objects.all()
-    return Agency.objects.filter(pk__in=[agency for scope, agency in scopes if scope == Scope.AGENCY])
-
-
 def owns_directive(user: AnyUser, directive: Directive) -> bool:
     """Whether `user` holds the directive-owner role over the directive's owner office (as `access`
     decides it for report content: an organization-wide grant owns every directive)."""
@@ -76,14 +67,12 @@ def exclusion_scope(user: AnyUser, directive: Directive) -> Q:
     for anyone else."""
     if owns_directive(user, directive):
         return Q()
-    audits = RoleGrant.objects.in_force().filter(user_id=user.pk, role=Role.AUDITOR)
-    scopes = list(audits.values_list("scope", "agency_id"))
-    if any(scope == Scope.ORGANIZATION for scope, _ in scopes):
+    agency_ids = granted_agencies(user, Role.AUDITOR)
+    if agency_ids is ALL_AGENCIES:
         return Q()
-    agency_ids = [agency for scope, agency in scopes if scope == Scope.AGENCY]
     if not agency_ids:
         raise PermissionDenied("The exclusions report is for the directive's owners and auditors.")
-    return Q(agency_id__in=agency_ids)
+    return Q(agency_id__in=sorted(agency_ids))
 
 
 # The agency policy page
