@@ -319,6 +319,13 @@ class Assignment(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, help_text="Blank: on leave, return not yet known.")
     on_leave = models.BooleanField(default=False)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="Last mid-cycle policy change.")
+    # What the email channel learns besides answers; compliance reads them for "auto-reply only" and "bounced".
+    auto_reply_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last automatic reply (out of office) received in this cycle."
+    )
+    bounced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the request mail bounced: the address is failing."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cycle", "employee"], name="assignment_one_per_cycle")]
