@@ -11,12 +11,10 @@ How "exactly once" holds across crashes and restarts:
     "failed" rows are never sent again.
 A lock per cycle keeps two runs from sending the same batch.
 
-One connection (the default) sends from the calling thread: a hand-over is recorded and the final
-dot written microseconds later. More connections buy throughput (a connection spends most of its time
-waiting for replies): sender threads compose and send, and the calling thread, the only one touching
-the database, records the hand-overs of all senders waiting at their final dot in one write (a group
-record). The price is a wider window between record and dot, a thread wake-up: tens of
-microseconds usually, milliseconds on a loaded machine (see mailer.py for what the window means).
+All of it runs in the calling thread: the pipelined sender (pipeline.py) drives every SMTP connection
+from one selector loop, so the hand-overs of all connections whose DATA was just accepted are recorded
+in one journal write and their final dots written microseconds later, whatever the number of
+connections. More connections buy throughput against a mail server that answers slowly.
 """
 
 from __future__ import annotations
@@ -60,7 +58,7 @@ except ImportError:  # pragma: no cover
 
 Progress = Callable[[int, int], None]
 
-DEFAULT_CONNECTIONS = 1
+DEFAULT_CONNECTIONS = 2
 # Everything a message needs about its assignee, read in one query per batch (no per-message query).
 _ASSIGNEE_FIELDS = (
     "id",
