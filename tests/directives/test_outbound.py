@@ -25,7 +25,7 @@ from lastweek.directives.outbound import (
     sending_lock,
 )
 from lastweek.directives.pipeline import Outgoing, PipelinedSender
-from lastweek.directives.request_message import BodyTemplate, Recipient
+from lastweek.directives.request_message import BodyTemplate
 from lastweek.directives.tokens import assignment_id_from_token, format_verify_code
 from lastweek.org.models import Employee
 from tests.factories import AgencyFactory, DirectiveFactory, EmployeeFactory, UnitFactory
@@ -368,16 +368,11 @@ def send_one(hand_over, *messages: tuple[str, bytes]) -> list[str]:
     """Send (to address, message) pairs through the pipelined sender; the outcomes."""
     sender = PipelinedSender([RequestMailBackend()], TokenBucket(0), hand_over, lambda: False)
     outgoing = [
-        Outgoing(recipient_for(address), "a@example.gov", smtp_data(message)) for address, message in messages
+        Outgoing(key, address, "a@example.gov", smtp_data(message))
+        for key, (address, message) in enumerate(messages, 1)
     ]
     with sender:
         return [report.outcome.value for report in sender.send(outgoing)]
-
-
-def recipient_for(address: str) -> Recipient:
-    return Recipient(
-        hash(address) % 10**6 + 1, address, "<id@x>", "CODE", "A", "B", "UTC", None, False, "", ""
-    )
 
 
 def test_the_final_dot_goes_out_only_after_the_hand_over(mail_sink, settings):

@@ -38,8 +38,6 @@ import dkim
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend
 
-from lastweek.directives.request_message import Recipient
-
 logger = logging.getLogger(__name__)
 
 # RFC 5321 4.5.2: a line starting with "." gets a second one; smtplib.SMTP.data() does the same.
@@ -146,9 +144,10 @@ class Outcome(enum.Enum):
 
 @dataclass(slots=True)
 class SendReport:
-    """A sender's word on one message; `attempted` is false when no SMTP transaction was started."""
+    """A sender's word on one message (`recipient` as the caller gave it); `attempted` is false when no
+    SMTP transaction was started."""
 
-    recipient: Recipient
+    recipient: object
     outcome: Outcome
     detail: str = ""
     attempted: bool = True

@@ -226,8 +226,8 @@ class _Run:
             senders.append(reply_to)
             messages.append(composer.compose(recipient, reply_to=reply_to))
         return [
-            Outgoing(recipient, envelope_sender, smtp_data(message))
-            for recipient, envelope_sender, message in zip(
+            Outgoing(r.assignment_id, r.to_address, envelope_sender, smtp_data(message), r)
+            for r, envelope_sender, message in zip(
                 recipients, senders, signer.sign_all(messages), strict=True
             )
         ]

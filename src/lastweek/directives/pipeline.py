@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from lastweek.directives.mailer import Outcome, RequestMailBackend, SendReport, TokenBucket
-from lastweek.directives.request_message import Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +59,15 @@ class _Expect(enum.Enum):
 
 @dataclass(slots=True)
 class Outgoing:
-    """One prepared message: who it is for, the envelope sender, and the DATA payload without its
-    final dot (mailer.smtp_data)."""
+    """One prepared message: the key its hand-over is recorded under, the envelope, the DATA payload
+    without its final dot (mailer.smtp_data), and what the caller wants back in the message's report
+    (`recipient`: request mail's Recipient, a reminder's notice)."""
 
-    recipient: Recipient
+    key: int
+    to_address: str
     envelope_sender: str
     payload: bytes
+    recipient: object = None
     handed: bool = False
     refusal: str = ""
     retried: bool = False
@@ -101,7 +103,7 @@ class _Connection:
         self.unwritten.append((command, expect, outgoing))
 
     def envelope(self, outgoing: Outgoing) -> None:
-        address = outgoing.recipient.to_address
+        address = outgoing.to_address
         self.queue(f"MAIL FROM:<{outgoing.envelope_sender}>\r\n".encode("ascii"), _Expect.MAIL, outgoing)
         self.queue(f"RCPT TO:<{address}>\r\n".encode("ascii"), _Expect.RCPT, outgoing)
         self.queue(b"DATA\r\n", _Expect.DATA, outgoing)
@@ -175,7 +177,7 @@ class _Connection:
 class PipelinedSender:
     """Sends prepared messages over `backends` (one connection each) from the calling thread.
 
-    `hand_over(assignment_ids)` is called just before the final dots of those messages are written; if
+    `hand_over(keys)` is called just before the final dots of those messages are written; if
     it raises, their connections are dropped without the dots and the error propagates. `halted()` is
     asked before each new message is started: once it says yes, no message is started or handed over
     and the call returns when the handed ones are answered.
@@ -291,7 +293,7 @@ class PipelinedSender:
 
     def _hand_over(self, ready: list[_Connection]) -> None:
         try:
-            self.hand_over([connection.ready.recipient.assignment_id for connection in ready])
+            self.hand_over([connection.ready.key for connection in ready])
         except BaseException:
             for connection in ready:
                 self._unregister(connection)
@@ -363,10 +365,7 @@ class PipelinedSender:
         """The connection failed: what was handed over is unconfirmed; the rest goes again, once."""
         if connection.sock is not None:
             self._unregister(connection)
-        reported = {id(report.recipient) for report in self.reports}
         for outgoing in connection.drop():
-            if id(outgoing.recipient) in reported:
-                continue
             if outgoing.handed:
                 self.reports.append(SendReport(outgoing.recipient, Outcome.UNCONFIRMED, str(error)))
             elif not outgoing.retried:

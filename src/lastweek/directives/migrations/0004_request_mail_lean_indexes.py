@@ -5,33 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directives', '0003_assignment_email_marks'),
+        ("directives", "0003_assignment_email_marks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='requestmail',
-            name='assignment',
-            field=models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='request_mail', to='directives.assignment'),
+            model_name="requestmail",
+            name="assignment",
+            field=models.OneToOneField(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="request_mail",
+                to="directives.assignment",
+            ),
         ),
         migrations.AlterField(
-            model_name='requestmail',
-            name='message_id',
+            model_name="requestmail",
+            name="message_id",
             field=models.CharField(max_length=200),
         ),
         migrations.AlterField(
-            model_name='requestmail',
-            name='verify_code',
+            model_name="requestmail",
+            name="verify_code",
             field=models.CharField(max_length=16),
         ),
         migrations.AddConstraint(
-            model_name='requestmail',
-            constraint=models.UniqueConstraint(fields=('message_id',), name='requestmail_message_id_unique'),
+            model_name="requestmail",
+            constraint=models.UniqueConstraint(fields=("message_id",), name="requestmail_message_id_unique"),
         ),
         migrations.AddConstraint(
-            model_name='requestmail',
-            constraint=models.UniqueConstraint(fields=('verify_code',), name='requestmail_verify_code_unique'),
+            model_name="requestmail",
+            constraint=models.UniqueConstraint(
+                fields=("verify_code",), name="requestmail_verify_code_unique"
+            ),
         ),
     ]
