@@ -191,10 +191,10 @@ class _Run:
             self.send_batch(sender, self.prepare(batch, composer, signer))
             if self.halted():
                 break
-        after_id = 0
+        after_employee = 0
         while not self.halted():
-            batch, after_id = _claim_batch(self.cycle, after_id, batch_size)
-            if after_id is None:
+            batch, after_employee = _claim_batch(self.cycle, after_employee, batch_size)
+            if after_employee is None:
                 break
             self.send_batch(sender, self.prepare(batch, composer, signer))
         if self.crash is not None:
@@ -406,34 +406,39 @@ def _left_claimed(cycle: Cycle, batch_size: int) -> Iterator[list[Recipient]]:
         after_id = batch[-1].assignment_id
 
 
-def _claim_batch(cycle: Cycle, after_id: int, batch_size: int) -> tuple[list[Recipient], int | None]:
-    """Claim up to `batch_size` asked assignments (ids above `after_id`) that have no request mail;
-    return them and the last id looked at (None when there is nothing above `after_id`).
+def _claim_batch(cycle: Cycle, after_employee: int, batch_size: int) -> tuple[list[Recipient], int | None]:
+    """Claim up to `batch_size` asked assignments (of employees with ids above `after_employee`) that
+    have no request mail; return them and the last employee id looked at (None when there are no more).
 
     The mode is checked here, in the claiming transaction, so a pause decided before the claim is
-    always obeyed. Which of the candidates already have request mail is a lookup by assignment id (a
-    unique index), not a join: the planner's estimates for a table growing by a batch at a time go
-    stale within a run, and an anti-join it then plans as a hash over every row sent so far makes each
-    claim slower than the last. Message-IDs contain the assignment id and cannot collide; a verification
-    code can (50 random bits, kept forever), and then the batch is claimed again with fresh codes.
+    always obeyed. The walk follows the (cycle, employee) unique index: along the primary key it would
+    read every earlier cycle's assignments first. The joins the message needs are made for the batch's
+    ids only, and which of them already have request mail is a lookup by assignment id: planned from
+    estimates that go stale within a run (the tables grow by a batch at a time), one query would join
+    every row of the cycle, or hash every request sent so far, for each batch. Message-IDs contain the
+    assignment id and cannot collide; a verification code can (50 random bits, kept forever), and then
+    the batch is claimed again with fresh codes.
     """
+    asked = Assignment.objects.filter(mode__in=ASKED_MODES)
     with transaction.atomic():
-        rows = list(
-            Assignment.objects.filter(cycle=cycle, id__gt=after_id, mode__in=ASKED_MODES)
-            .order_by("id")
-            .values_list(*_ASSIGNEE_FIELDS, "employee__email")[:batch_size]
+        keys = list(
+            asked.filter(cycle=cycle, employee_id__gt=after_employee)
+            .order_by("employee_id")
+            .values_list("id", "employee_id")[:batch_size]
         )
-        if not rows:
+        if not keys:
             return [], None
-        last_id = rows[-1][0]
+        last_employee = keys[-1][1]
+        ids = [assignment_id for assignment_id, _ in keys]
         mailed = set(
-            RequestMail.objects.filter(assignment_id__in=[row[0] for row in rows]).values_list(
-                "assignment_id", flat=True
-            )
+            RequestMail.objects.filter(assignment_id__in=ids).values_list("assignment_id", flat=True)
         )
-        rows = [row for row in rows if row[0] not in mailed]
-        if not rows:
-            return [], last_id
+        wanted = [assignment_id for assignment_id in ids if assignment_id not in mailed]
+        if not wanted:
+            return [], last_employee
+        rows = list(
+            asked.filter(id__in=wanted).order_by("id").values_list(*_ASSIGNEE_FIELDS, "employee__email")
+        )
         claimed_at = connection.ops.adapt_datetimefield_value(timezone.now())
         for attempt in range(1, _CLAIM_ATTEMPTS + 1):
             batch = [
@@ -447,7 +452,7 @@ def _claim_batch(cycle: Cycle, after_id: int, batch_size: int) -> tuple[list[Rec
                 ]
                 with transaction.atomic(), connection.cursor() as cursor:
                     _insert_claims(cursor, rows_out)
-                return batch, last_id
+                return batch, last_employee
             except (IntegrityError, DatabaseIntegrityError):
                 if attempt == _CLAIM_ATTEMPTS:
                     raise
