@@ -51,6 +51,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 REDIS_URL = env_str("REDIS_URL", "")
+# The cache holds rate-limit counters: in Redis when REDIS_URL is set, so every web process shares them;
+# else in each process's memory (the embedded set-up runs one).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# How many reverse proxies in front of the site append the client's address to X-Forwarded-For; 0 reads
+# the connection's own address. Rate limits count per client address.
+TRUSTED_PROXIES = env_int("LASTWEEK_TRUSTED_PROXIES", 0)
 
 # Outgoing mail: Django's standard settings. Request mail goes through a backend that records, per
 # message, how far the hand-over got (see directives/mailer.py), so a restart never sends twice.
