@@ -216,3 +216,12 @@ def test_the_openapi_schema_lists_the_endpoints_and_bearer_sign_in(client, casey
         assert path in schema["paths"]
     schemes = schema["components"]["securitySchemes"]
     assert any(scheme.get("scheme") == "bearer" for scheme in schemes.values())
+
+
+def test_a_submission_costs_a_fixed_number_of_queries(client, casey, cycle, django_assert_max_num_queries):
+    """Token, last use, assignment, stock answers, lock, current answer, report, bullets, and the
+    savepoint pair that stands for BEGIN and COMMIT inside the test's transaction."""
+    headers = bearer(casey)
+    with django_assert_max_num_queries(10):
+        response = post(client, f"/api/cycles/{cycle.pk}/report", {"bullets": ["a", "b", "c"]}, **headers)
+    assert response.status_code == 201

@@ -134,12 +134,18 @@ def _check_limits(texts: list[str], max_bullets: int, max_length: int) -> None:
 
 
 def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many):
-    # The row lock serialises answers for one person, so exactly one stays current.
-    Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
-    current = Report.objects.filter(assignment=assignment, is_current=True).first()
-    wins = current is None or (on_time, received_at) >= (current.on_time, current.received_at)
+    # The row lock serialises answers for one person, so exactly one stays current. Only the columns
+    # needed are read: on the API's hot path, building wide queries costs more than running them.
+    list(Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("pk"))
+    current = (
+        Report.objects.filter(assignment=assignment, is_current=True)
+        .order_by()
+        .values_list("pk", "on_time", "received_at")[:1]
+    )
+    current = current[0] if current else None
+    wins = current is None or (on_time, received_at) >= (current[1], current[2])
     if wins and current is not None:
-        Report.objects.filter(pk=current.pk).update(is_current=False)
+        Report.objects.filter(pk=current[0]).update(is_current=False)
     report = Report.objects.create(
         assignment=assignment,
         cycle=assignment.cycle,  # the object, not its id: the receipt reads its week without a query

@@ -53,8 +53,17 @@ def own_reports(user: AnyUser) -> QuerySet[Report]:
 
 
 def own_assignment(user: AnyUser, cycle_id: int) -> Assignment | None:
-    """The caller's assignment in one cycle, or None when they are not in it."""
-    return own_assignments(user).filter(cycle_id=cycle_id).first()
+    """The caller's assignment in one cycle with its cycle and directive (what submit() reads), or None
+    when they are not in it. Narrower than own_assignments(): this is the API's per-submission read."""
+    employee = own_employee(user)
+    if employee is None:
+        return None
+    return (
+        Assignment.objects.filter(employee=employee, cycle_id=cycle_id)
+        .select_related("cycle__directive")
+        .order_by()
+        .first()
+    )
 
 
 def assignment_reason(assignment: Assignment) -> str:
