@@ -5,6 +5,9 @@ Prints, next to a naive baseline measured in the same run (one sequential client
 - sustained submissions/s through gunicorn (2 to 4 workers on loopback) with many concurrent keep-alive
   clients, p50/p95 latency, and the lost-answer check: reports written = 2xx answers;
 - the database queries one submission costs (one request through the WSGI handler);
+- the server-side CPU per submission (gunicorn workers and their PostgreSQL backends, from /proc) and
+  what two dedicated cores would sustain at that cost, since a shared machine's wall-clock rate also
+  measures its neighbours;
 - peak RSS of the gunicorn workers.
 
     .venv/bin/python bench/submissions.py [--employees 5000] [--rounds 2] [--workers 2] [--reuse]
@@ -61,6 +64,14 @@ class Row:
     failed: int
     written: int
     peak_rss_mb: float
+    # CPU the server side spent per submission (web workers + their PostgreSQL backends), when measured:
+    # it tells what the hardware allows apart from what else the machine was running.
+    server_cpu_ms: float | None = None
+
+    @property
+    def two_core_ceiling(self) -> float | None:
+        """Submissions/s two dedicated cores would sustain at this CPU cost per submission."""
+        return 2000 / self.server_cpu_ms if self.server_cpu_ms else None
 
     @property
     def lost(self) -> int:
@@ -74,6 +85,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="answers each person sends (edits)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2–4)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn worker type"
+    )
     parser.add_argument("--clients", type=int, default=32, help="concurrent keep-alive client connections")
     parser.add_argument("--naive", type=int, default=500, help="submissions for the runserver baseline")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
@@ -83,7 +97,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_child(args.child, json.loads(sys.stdin.read()))))
         return
-    console = Console(width=140)
+    console = Console(width=200)
     url = args.postgres.rsplit("/", 1)[0] + f"/{DATABASE}"
     if not (args.reuse and _loaded(url, args.employees)):
         _load(console, args.postgres, url, args.employees)
@@ -93,6 +107,7 @@ def main() -> None:
         rounds=args.rounds,
         workers=args.workers,
         threads=args.threads,
+        worker_class=args.worker_class,
         clients=args.clients,
         naive=args.naive,
         say=console.print,
@@ -107,6 +122,7 @@ def measure_submission_burst(
     rounds: int = 2,
     workers: int = 2,
     threads: int = 4,
+    worker_class: str = "gthread",
     clients: int = 32,
     naive: int = 500,
     say=print,
@@ -135,7 +151,7 @@ def measure_submission_burst(
         "lastweek.wsgi:application",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        "--worker-class=gthread",
+        f"--worker-class={worker_class}",
         f"--threads={threads}",
         "--keep-alive=30",
         "--backlog=2048",
@@ -143,11 +159,16 @@ def measure_submission_burst(
     ]
     with _Server(command, port, env) as server:
         say(f"  burst: {len(plan):,} submissions, {clients} clients, gunicorn {workers}×{threads} …")
+        cpu_before = server.cpu_seconds() + _backend_cpu_seconds(database_url)
         burst = _burst(port, cycle_id, plan, clients)
+        cpu = server.cpu_seconds() + _backend_cpu_seconds(database_url) - cpu_before
         rss = server.peak_rss_mb()
     written = _count(database_url, cycle_id)
-    label = f"gunicorn {workers} workers × {threads} threads, {clients} clients"
-    rows = [_row(label, burst, written, rss)]
+    shape = f"{workers} {worker_class} workers" + (
+        f" × {threads} threads" if worker_class == "gthread" else ""
+    )
+    label = f"gunicorn {shape}, {clients} clients"
+    rows = [_row(label, burst, written, rss, cpu)]
     if naive:
         naive_cycle = _child("setup", {"employees": naive, "tokens": str(work / "naive.txt")}, env)
         naive_tokens = (work / "naive.txt").read_text().split()[:naive]
@@ -155,10 +176,12 @@ def measure_submission_burst(
         command = [sys.executable, "-m", "lastweek", "runserver", f"127.0.0.1:{port}", "--noreload"]
         with _Server(command, port, env) as server:
             say(f"  naive: {len(naive_tokens):,} submissions, one at a time, against runserver …")
+            cpu_before = server.cpu_seconds() + _backend_cpu_seconds(database_url)
             result = _burst(port, naive_cycle["cycle_id"], naive_tokens, 1)
+            cpu = server.cpu_seconds() + _backend_cpu_seconds(database_url) - cpu_before
             rss = server.peak_rss_mb()
         written = _count(database_url, naive_cycle["cycle_id"])
-        rows.append(_row("naive: runserver, 1 sequential client", result, written, rss))
+        rows.append(_row("naive: runserver, 1 sequential client", result, written, rss, cpu))
     return rows
 
 
@@ -167,7 +190,7 @@ def print_table(console: Console, rows: list[Row]) -> None:
         title="HTTP submission burst (POST /api/cycles/{id}/report with personal tokens, PostgreSQL)"
     )
     columns = ("measurement", "submissions", "seconds", "subm./s", "× naive", "p50 ms", "p95 ms")
-    for column in (*columns, "2xx", "failed", "written", "lost", "peak RSS MB"):
+    for column in (*columns, "2xx", "failed", "written", "lost", "server CPU ms", "2-core /s", "peak RSS MB"):
         table.add_column(column, justify="left" if column == "measurement" else "right", no_wrap=True)
     naive = rows[-1].per_s if len(rows) > 1 else None
     for row in rows:
@@ -184,11 +207,15 @@ def print_table(console: Console, rows: list[Row]) -> None:
             f"{row.failed:,}",
             f"{row.written:,}",
             f"{row.lost:,}",
+            f"{row.server_cpu_ms:,.2f}" if row.server_cpu_ms else "—",
+            f"{row.two_core_ceiling:,.0f}" if row.two_core_ceiling else "—",
             f"{row.peak_rss_mb:,.0f}",
         )
     console.print(table)
     console.print(
-        "Goal: ≥ 500 submissions/s sustained on 2 cores, zero lost (reports written = 2xx answers)."
+        "Goal: ≥ 500 submissions/s sustained on 2 cores, zero lost (reports written = 2xx answers).\n"
+        "server CPU ms: web workers + their PostgreSQL backends per submission; 2-core /s: what two\n"
+        "dedicated cores would sustain at that cost (the client and anything else on the machine excluded)."
     )
 
 
@@ -228,6 +255,9 @@ def _burst(port: int, cycle_id: int, plan: list[str], clients: int) -> _Burst:
                 response = connection.getresponse()
                 response.read()
                 status = response.status
+                if response.will_close:  # a server without keep-alive (gunicorn's sync workers)
+                    connection.close()
+                    connection = _connect(port)
             except (OSError, http.client.HTTPException):
                 connection.close()
                 connection = _connect(port)
@@ -259,7 +289,7 @@ def _connect(port: int) -> http.client.HTTPConnection:
     return connection
 
 
-def _row(label: str, burst: _Burst, written: int, rss: float) -> Row:
+def _row(label: str, burst: _Burst, written: int, rss: float, cpu_seconds: float | None = None) -> Row:
     ordered = sorted(burst.latencies) or [0.0]
     return Row(
         measurement=label,
@@ -272,6 +302,7 @@ def _row(label: str, burst: _Burst, written: int, rss: float) -> Row:
         failed=burst.failed,
         written=written,
         peak_rss_mb=rss,
+        server_cpu_ms=cpu_seconds * 1000 / burst.ok if cpu_seconds and burst.ok else None,
     )
 
 
@@ -300,6 +331,10 @@ class _Server:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.command[2]} did not answer on port {self.port} within 60 s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its worker processes."""
+        return sum(_process_cpu_seconds(pid) for pid in [self.process.pid, *_children(self.process.pid)])
+
     def peak_rss_mb(self) -> float:
         """The largest peak RSS (VmHWM) among the server and its worker processes."""
         pids = [self.process.pid, *_children(self.process.pid)]
@@ -320,6 +355,26 @@ def _children(pid: int) -> list[int]:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _backend_cpu_seconds(database_url: str) -> float:
+    """CPU time of the PostgreSQL backends serving the bench database (same machine, /proc readable)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in connection.execute(query)]
+    return sum(_process_cpu_seconds(pid) for pid in pids)
 
 
 def _vm_hwm_kb(pid: int) -> int:
