@@ -210,3 +210,9 @@ def test_the_page_is_read_in_a_fixed_number_of_queries(
         assert client.get("/report/").status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(f"/report/{cycle.pk}/").status_code == 200
+
+
+def test_the_site_navigation_leads_to_the_page(client, casey, cycle):
+    client.force_login(casey.user)
+    navigation = client.get("/").content.decode().split('aria-label="Site"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/report/"' in navigation and 'href="/tokens/"' in navigation
