@@ -68,3 +68,15 @@ def test_the_demo_has_an_open_weekly_cycle_with_agency_decisions(demo_dir):
     assert {"required", "voluntary", "paused", "exempt"} <= set(modes)
     reasons = {row[0] for row in database.execute("SELECT reason FROM directives_policy")}
     assert any("pause" in reason for reason in reasons)
+
+
+def test_the_demo_employee_is_asked_this_week_and_answered_a_past_week(demo_dir):
+    database = sqlite3.connect(demo_dir / "lastweek.sqlite3")
+    rows = database.execute(
+        "SELECT c.state, a.mode, (SELECT count(*) FROM reports_report r WHERE r.assignment_id = a.id)"
+        " FROM directives_assignment a JOIN directives_cycle c ON c.id = a.cycle_id"
+        " JOIN org_employee e ON e.id = a.employee_id JOIN auth_user u ON u.id = e.user_id"
+        " WHERE u.username = 'employee' ORDER BY c.week_start"
+    ).fetchall()
+    assert rows[-1][:2] == ("open", "required")
+    assert ("closed", "required", 1) in rows

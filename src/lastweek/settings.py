@@ -94,6 +94,9 @@ if REDIS_URL:
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
 
+# Personal API tokens (Authorization: Bearer …) last this many days at most; people may choose fewer.
+API_TOKEN_DAYS = env_int("LASTWEEK_API_TOKEN_DAYS", 90)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

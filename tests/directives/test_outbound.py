@@ -129,7 +129,7 @@ def test_the_body_names_agency_manager_and_verification_code(db, mail_sink, sett
     assert "employee of Department of Veterans Affairs, reporting to Maria Manager" in body
     assert f"verification code is {format_verify_code(code)}" in body
     assert "type https://lastweek.example.gov/verify/ into your browser yourself" in body
-    assert "sign in at https://lastweek.example.gov/ and use the web form" in body
+    assert "sign in at https://lastweek.example.gov/report/ and use the web form" in body
     assert "never asks for your password" in body
     assert "up to 5 bullets" in body
 
