@@ -273,7 +273,9 @@ def _claim(cycle: Cycle, message: Outgoing) -> Notice | None:
     try:
         with transaction.atomic():
             return Notice.objects.create(
-                **lookup, recipient=message.recipient, claimed_at=timezone.now(), state=Notice.State.CLAIMED
+                **{**lookup, "recipient": message.recipient},
+                claimed_at=timezone.now(),
+                state=Notice.State.CLAIMED,
             )
     except IntegrityError:  # another run claimed it meanwhile
         return None
