@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from lastweek.compliance.api import router as compliance_router
 from lastweek.goals.actions import OkrError
 from lastweek.goals.api import router as goals_router
 
 api = NinjaAPI(title="lastweek", version="1", urls_namespace="api", auth=django_auth)
 api.add_router("/goals/", goals_router)
+api.add_router("/compliance/", compliance_router)
 
 
 @api.exception_handler(OkrError)
