@@ -13,7 +13,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_sees_their_units_dashboard_with_the_chart_and_drills_down(
-    page, live_server, history, vba, compensation  # noqa: F811
+    page,
+    live_server,
+    history,
+    vba,
+    compensation,  # noqa: F811
 ):
     sign_in(page, live_server, "director")
     page.goto(f"{live_server.url}/dashboard/")

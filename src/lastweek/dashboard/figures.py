@@ -44,7 +44,8 @@ class Filters:
 
 
 def filters(request: HttpRequest) -> Filters:
-    """Directive (default: the latest active one with a cycle), week (default: its latest) and status."""
+    """Directive (default: the latest active one with a cycle), week (default: its latest whose
+    deadline passed) and status."""
     directives = list(Directive.objects.filter(cycles__isnull=False).distinct().order_by("-id"))
     asked = request.GET.get("directive", "")
     directive = next((d for d in directives if asked.isdigit() and d.pk == int(asked)), None)
@@ -53,7 +54,10 @@ def filters(request: HttpRequest) -> Filters:
         directive = (active or directives)[0]
     cycles = list(Cycle.objects.filter(directive=directive).order_by("-week_start")) if directive else []
     week = request.GET.get("week", "")
-    cycle = next((c for c in cycles if c.week == week), cycles[0] if cycles else None)
+    # By default the latest week whose deadline passed, the one with rates to show; else the open one.
+    passed = [c for c in cycles if c.deadline <= timezone.now()]
+    default = passed[0] if passed else (cycles[0] if cycles else None)
+    cycle = next((c for c in cycles if c.week == week), default)
     status = request.GET.get("status", "")
     return Filters(
         directives, directive, cycles, cycle, status if status in Status.values else "", timezone.now()
