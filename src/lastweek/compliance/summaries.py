@@ -92,6 +92,9 @@ def refresh_cycle(cycle: Cycle, *, now: dt.datetime | None = None) -> int:
             written = cursor.rowcount
             written += _build_subtrees(cursor, cycle.pk)
             written += _build_agencies(cursor, cycle.pk)
+            if connection.vendor == "postgresql":
+                # Fresh statistics, or the planner takes a new cycle's rows for a handful and scans.
+                cursor.execute(f"ANALYZE {_TABLE}")
         summary.built_at = summary.refreshed_at = now
         summary.save(update_fields=["built_at", "refreshed_at"])
     log.info("Rebuilt the compliance counts of cycle %s: %d rows", cycle.pk, written)
