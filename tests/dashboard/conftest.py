@@ -24,6 +24,7 @@ from tests.compliance.conftest import (  # noqa: F401  (fixtures)
     vha,
 )
 from tests.factories import EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory
+from tests.goals.test_browser import page  # noqa: F401  (Chromium through Playwright)
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def nobody(db):
 
 
 @pytest.fixture
-def history(answered, directive, people):
+def history(answered, directive, people):  # noqa: F811  (fixtures imported above)
     """Two earlier weeks: in W46 everyone required answered on time; in W47 only the director did."""
     earlier = []
     for week, who in (
@@ -72,7 +73,7 @@ def history(answered, directive, people):
 
 
 @pytest.fixture
-def now_after_deadline(answered, monkeypatch):
+def now_after_deadline(answered, monkeypatch):  # noqa: F811
     """The clock two hours after the week's deadline, for the pages."""
     moment = answered.deadline + dt.timedelta(hours=2)
     monkeypatch.setattr("django.utils.timezone.now", lambda: moment)

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.goals.test_browser import ARTIFACTS, page, sign_in  # noqa: F401  (the page fixture)
+from tests.goals.test_browser import ARTIFACTS, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -13,11 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_sees_their_units_dashboard_with_the_chart_and_drills_down(
-    page,
-    live_server,
-    history,
-    vba,
-    compensation,  # noqa: F811
+    page, live_server, history, vba, compensation
 ):
     sign_in(page, live_server, "director")
     page.goto(f"{live_server.url}/dashboard/")

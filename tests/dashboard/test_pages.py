@@ -117,7 +117,7 @@ def test_the_status_filter_lists_only_people_with_that_status(
 
 
 def test_the_people_list_shows_only_people_the_user_may_see(client, answered, boston, va_admin):
-    from lastweek.access.models import RoleGrant, Role, Scope
+    from lastweek.access.models import Role, RoleGrant, Scope
 
     RoleGrant.objects.create(user=user("processor"), role=Role.MANAGER, scope=Scope.UNIT, unit=boston)
     page = signed_in(client, user("processor")).get(f"/dashboard/unit/{boston.pk}/")
