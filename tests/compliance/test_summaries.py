@@ -73,3 +73,17 @@ def test_recounting_gives_the_same_rows_as_rebuilding(answered, people):
 
 def test_a_rollup_builds_the_counts_of_a_cycle_that_has_none(answered, after_deadline, agency):
     assert rollup(answered, agency_id=agency.pk, now=after_deadline).total == 12
+
+
+def test_a_read_recounts_a_few_stale_units_itself(answered, after_deadline, agency, people):
+    refresh_cycle(answered)
+    answer(answered, people["chief"], late=True)
+    assert rollup(answered, agency_id=agency.pk, now=after_deadline).by_status[Status.LATE] == 2
+
+
+def test_a_read_leaves_a_large_backlog_to_the_worker(answered, after_deadline, agency, people, monkeypatch):
+    monkeypatch.setattr("lastweek.compliance.summaries.CATCH_UP_ON_READ", 0)
+    refresh_cycle(answered)
+    answer(answered, people["chief"], late=True)
+    assert rollup(answered, agency_id=agency.pk, now=after_deadline).by_status[Status.LATE] == 1
+    assert StaleUnit.objects.filter(cycle_id=answered.pk).count() == 1

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -35,8 +36,9 @@ from lastweek.reports.actions import answer_stored
 log = logging.getLogger(__name__)
 
 DIMENSIONS = ("mode", "answer", "on_leave", "auto_reply", "bounced", "due_at")
-# Stale units recounted while a dashboard is read; more than this waits for the worker.
-CATCH_UP_ON_READ = 500
+# A dashboard read recounts the stale units itself when there are at most this many (a few ms each) and
+# no other refresh holds the cycle; a larger backlog waits for the worker, so reads stay fast under load.
+CATCH_UP_ON_READ = 20
 _CHUNK = 500
 
 _TABLE = UnitCycleCount._meta.db_table
@@ -71,12 +73,14 @@ def mark_stale(sender: object, assignment, **kwargs) -> None:
     )
 
 
-def _lock_summary(cycle: Cycle, now: dt.datetime) -> tuple[CycleSummary, bool]:
-    """The cycle's summary row, locked for this transaction; created (empty) when missing."""
+def _lock_summary(cycle: Cycle, now: dt.datetime, wait: bool = True) -> tuple[CycleSummary | None, bool]:
+    """The cycle's summary row, locked for this transaction; created (empty) when missing. None when
+    `wait` is false and another refresh holds it."""
     summary, created = CycleSummary.objects.get_or_create(
         cycle=cycle, defaults={"built_at": now, "refreshed_at": now}
     )
-    return CycleSummary.objects.select_for_update().get(pk=summary.pk), created
+    locked = CycleSummary.objects.select_for_update(skip_locked=not wait).filter(pk=summary.pk).first()
+    return locked, created
 
 
 def refresh_cycle(cycle: Cycle, *, now: dt.datetime | None = None) -> int:
@@ -144,16 +148,20 @@ def _dims(alias: str) -> str:
     return ", ".join(f"{alias}.{name}" for name in DIMENSIONS)
 
 
-def refresh_stale(cycle: Cycle, *, now: dt.datetime | None = None, limit: int | None = None) -> int:
+def refresh_stale(
+    cycle: Cycle, *, now: dt.datetime | None = None, limit: int | None = None, wait: bool = True
+) -> int:
     """Recount the units marked stale for `cycle` (at most `limit`), carrying the differences up to
     every unit above them and to their agency. Builds the cycle in full when it has no counts yet.
-    Returns the number of units recounted."""
+    With `wait` false, does nothing when another refresh holds the cycle. Returns the units recounted."""
     now = now or timezone.now()
     if not CycleSummary.objects.filter(cycle=cycle).exists():
         refresh_cycle(cycle, now=now)
         return 0
     with transaction.atomic():
-        summary, _ = _lock_summary(cycle, now)
+        summary, _ = _lock_summary(cycle, now, wait=wait)
+        if summary is None:
+            return 0
         marks = StaleUnit.objects.filter(cycle_id=cycle.pk).order_by("id")
         unit_ids = list(
             marks.values_list("unit_id", flat=True)[:limit]
@@ -258,12 +266,15 @@ def _rows(cycle_id: int, scope: str, lookup: str, ids: Iterable[int]) -> list[Un
 
 
 def ensure_current(cycles: Iterable[Cycle], *, now: dt.datetime | None = None) -> None:
-    """Before a read: build cycles that have no counts yet and recount a bounded number of stale units,
-    so a dashboard shows an answer given a moment ago; the worker takes care of larger backlogs.
-    Two queries when everything is current."""
+    """Before a read: build cycles that have no counts yet, and recount the stale units of a cycle that
+    has only a few (CATCH_UP_ON_READ), so a figure read just after an answer includes it; larger
+    backlogs are the worker's (every minute). Three small queries when everything is current."""
     by_id = {cycle.pk: cycle for cycle in cycles}
     built = set(CycleSummary.objects.filter(cycle_id__in=by_id).values_list("cycle_id", flat=True))
-    stale = set(StaleUnit.objects.filter(cycle_id__in=by_id).values_list("cycle_id", flat=True).distinct())
     for cycle_id, cycle in by_id.items():
-        if cycle_id not in built or cycle_id in stale:
-            refresh_stale(cycle, now=now, limit=CATCH_UP_ON_READ)
+        if cycle_id not in built:
+            refresh_cycle(cycle, now=now)
+    stale = StaleUnit.objects.filter(cycle_id__in=by_id).values("cycle_id").annotate(units=Count("id"))
+    for cycle_id, units in stale.order_by().values_list("cycle_id", "units"):
+        if units <= CATCH_UP_ON_READ:
+            refresh_stale(by_id[cycle_id], now=now, wait=False)
