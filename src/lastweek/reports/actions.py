@@ -23,10 +23,6 @@ from lastweek.directives.tokens import CROCKFORD
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
 
-# Sent inside the transaction that stored an answer, with `assignment`: compliance marks the unit's
-# counts stale there, so they are recounted even if the answer's own commit is the last thing to happen.
-answer_stored = Signal()
-
 
 class SubmissionError(Exception):
     """An answer that was not recorded. `code` is stable for programs; the message is for people."""
@@ -55,6 +51,11 @@ class Receipt:
         timing = "on time" if self.on_time else "late"
         counted = "" if self.is_current else " An earlier on-time answer still counts."
         return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
+
+
+# Sent inside the transaction that stored an answer, with `assignment`: compliance marks the unit's
+# counts stale there, so they are recounted even if the answer's own commit is the last thing to happen.
+answer_stored = Signal()
 
 
 def submit(
