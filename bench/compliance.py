@@ -1,9 +1,9 @@
 """Compliance at 2.3 M employees on PostgreSQL: dashboard rollups, an agency export, the counts behind them.
 
 Prints, next to naive baselines measured in the same run:
-- dashboard rollup requests (the agency page, a top-level unit page, the all-agencies page) through
-  Django's test client, p50/p95 ms (goal p95 ≤ 100 ms), against the same figures computed per request by
-  a GROUP BY over assignments left-join reports;
+- dashboard rollup requests (the agency page, a top-level unit page, the all-agencies page, and the
+  API's agency rollup) through Django's test client, p50/p95 ms (goal p95 ≤ 100 ms), against the same
+  figures computed per request by a GROUP BY over assignments left-join reports;
 - the largest agency's export (CSV and Parquet, with report text as its agency administrator), rows/s and
   peak RSS, against ORM iteration with a query per row for the report and its bullets (on a sample);
 - the full rebuild of a cycle's counts, and the recount after 1,000 answers arrive;
@@ -365,6 +365,10 @@ def _pages(cycle) -> dict:
         f"agency page ({agency.code})": (admin, f"/dashboard/agency/{agency.code}/{query}"),
         "top-level unit page": (admin, f"/dashboard/unit/{unit.pk}/{query}"),
         "all agencies page": (auditor, f"/dashboard/{query}"),
+        f"API: agency rollup ({agency.code})": (
+            admin,
+            f"/api/compliance/cycles/{cycle.pk}/agencies/{agency.code}",
+        ),
     }
 
 
@@ -450,10 +454,15 @@ def _naive_dashboard(cycle_id: int, requests: int) -> dict:
         for cycle_pk in trend:
             figures(cycle_pk, "TRUE", [], key="a.agency_id")
 
+    def api_agency() -> None:
+        figures(cycle.pk, "a.agency_id = %s", [agency.pk])
+        figures(cycle.pk, "a.agency_id = %s", [agency.pk], key="split_part(u.path, '/', 2)")
+
     pages = {
         f"agency page ({agency.code})": agency_page,
         "top-level unit page": unit_page,
         "all agencies page": all_agencies,
+        f"API: agency rollup ({agency.code})": api_agency,
     }
     timings = {}
     for page, run in pages.items():

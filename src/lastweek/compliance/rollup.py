@@ -36,10 +36,12 @@ def _sum(rows: Iterable[tuple], key_index: int, now: dt.datetime) -> dict[tuple[
 
 
 def unit_rollups(
-    cycles: Sequence[Cycle], unit_ids: Iterable[int], *, now: dt.datetime | None = None
+    cycles: Sequence[Cycle], unit_ids: Iterable[int], *, now: dt.datetime | None = None, ensure: bool = True
 ) -> dict[tuple[int, int], Counts]:
-    """{(cycle id, unit id): Counts} for each unit and everything below it."""
-    ensure_current(cycles, now=now)
+    """{(cycle id, unit id): Counts} for each unit and everything below it. `ensure` false skips
+    `ensure_current` (for a caller that has just run it for these cycles)."""
+    if ensure:
+        ensure_current(cycles, now=now)
     rows = UnitCycleCount.objects.filter(
         cycle_id__in=[cycle.pk for cycle in cycles],
         scope=UnitCycleCount.Scope.SUBTREE,
@@ -49,10 +51,15 @@ def unit_rollups(
 
 
 def agency_rollups(
-    cycles: Sequence[Cycle], agency_ids: Iterable[int] | None = None, *, now: dt.datetime | None = None
+    cycles: Sequence[Cycle],
+    agency_ids: Iterable[int] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    ensure: bool = True,
 ) -> dict[tuple[int, int], Counts]:
     """{(cycle id, agency id): Counts} for the agencies given, or every agency (None)."""
-    ensure_current(cycles, now=now)
+    if ensure:
+        ensure_current(cycles, now=now)
     rows = UnitCycleCount.objects.filter(
         cycle_id__in=[cycle.pk for cycle in cycles], scope=UnitCycleCount.Scope.AGENCY
     )

@@ -213,11 +213,14 @@ def with_current_report(assignments: QuerySet[Assignment]) -> QuerySet[Assignmen
     return assignments.annotate(current=FilteredRelation("reports", condition=Q(reports__is_current=True)))
 
 
-def status_rows(assignments: QuerySet[Assignment], now: dt.datetime, chunk_size: int = 5_000) -> Iterator:
+def status_rows(
+    assignments: QuerySet[Assignment], now: dt.datetime, chunk_size: int = 5_000, stream: bool = True
+) -> Iterator:
     """Stream `assignments` as StatusRows, in assignment order, through a server-side cursor on
-    PostgreSQL (constant memory however many there are)."""
+    PostgreSQL (constant memory however many there are). `stream` false reads them in one go, which
+    saves the cursor's round trips when they are known to be few."""
     query = with_current_report(assignments).order_by("id").values_list(*_ROW_FIELDS)
-    for row in query.iterator(chunk_size=chunk_size):
+    for row in query.iterator(chunk_size=chunk_size) if stream else query:
         yield _status_row(row, now)
 
 
@@ -240,14 +243,16 @@ def _status_row(row: tuple, now: dt.datetime) -> StatusRow:
     )  # fmt: skip
 
 
-def status_table(cycle: Cycle, *, now: dt.datetime | None = None, where: Q | None = None) -> Iterator:
+def status_table(
+    cycle: Cycle, *, now: dt.datetime | None = None, where: Q | None = None, stream: bool = True
+) -> Iterator:
     """Every assignment of `cycle` (optionally only those matching `where`) with its status at `now`."""
     from django.utils import timezone
 
     assignments = Assignment.objects.filter(cycle=cycle)
     if where is not None:
         assignments = assignments.filter(where)
-    return status_rows(assignments, now or timezone.now())
+    return status_rows(assignments, now or timezone.now(), stream=stream)
 
 
 def count_rows(rows: Iterable[StatusRow], now: dt.datetime) -> Counts:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.utils import timezone
 
-from lastweek.compliance.rollup import recent_cycles, trend
+from lastweek.compliance.rollup import trend
 from lastweek.compliance.status import Counts, Status
 from lastweek.directives.models import Cycle, Directive, Policy
 from lastweek.directives.participation import PolicyIndex
@@ -65,7 +65,11 @@ def filters(request: HttpRequest) -> Filters:
 
 
 def trend_cycles(f: Filters) -> list[Cycle]:
-    return recent_cycles(f.directive, weeks=TREND_WEEKS, until=f.cycle) if f.cycle else []
+    """The chosen week and up to TREND_WEEKS - 1 before it, oldest first (from the cycles loaded)."""
+    if f.cycle is None:
+        return []
+    earlier = [cycle for cycle in f.cycles if cycle.week_start <= f.cycle.week_start]
+    return list(reversed(earlier[:TREND_WEEKS]))
 
 
 @dataclass

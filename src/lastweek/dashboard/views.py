@@ -23,6 +23,7 @@ from lastweek.compliance import exports
 from lastweek.compliance.rollup import agency_rollups, unit_rollups
 from lastweek.compliance.scope import FigureScope, figure_scope
 from lastweek.compliance.status import Counts, Status, count_rows, status_table
+from lastweek.compliance.summaries import ensure_current
 from lastweek.dashboard.figures import (
     Filters,
     Row,
@@ -84,7 +85,11 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     overall = _sum(row.counts for row in rows)
     context = _page(f, "All agencies", overall, rows, series(cycles, totals, None), scope)
-    context["policies"] = sorted(index_.by_agency.values(), key=lambda p: p.agency.code)
+    shown = {a.pk: a for a in agencies}
+    policies = [p for p in index_.by_agency.values() if p.agency_id in shown]
+    for policy in policies:
+        policy.agency = shown[policy.agency_id]  # loaded already: no query per decision
+    context["policies"] = sorted(policies, key=lambda p: p.agency.code)
     return render(request, "dashboard/index.html", context)
 
 
@@ -97,8 +102,9 @@ def agency(request: HttpRequest, code: str) -> HttpResponse:
     f = filters(request)
     cycles = trend_cycles(f)
     top = list(Unit.objects.filter(agency=agency, parent=None).order_by("name"))
-    totals = agency_rollups(cycles, [agency.pk], now=f.now) if cycles else {}
-    units = unit_rollups([f.cycle], [u.pk for u in top], now=f.now) if f.cycle else {}
+    ensure_current(cycles, now=f.now)
+    totals = agency_rollups(cycles, [agency.pk], now=f.now, ensure=False) if cycles else {}
+    units = unit_rollups([f.cycle], [u.pk for u in top], now=f.now, ensure=False) if f.cycle else {}
     index_ = policy_index(f)
     rows = [_unit_row(f, index_, unit, units) for unit in top] if f.cycle else []
     overall = totals.get((f.cycle.pk, agency.pk), Counts()) if f.cycle else Counts()
@@ -120,10 +126,10 @@ def unit(request: HttpRequest, unit_id: int) -> HttpResponse:
     f = filters(request)
     cycles = trend_cycles(f)
     children = list(Unit.objects.filter(parent=unit).order_by("name"))
-    totals = unit_rollups(cycles, [unit.pk], now=f.now) if cycles else {}
-    below = unit_rollups([f.cycle], [c.pk for c in children], now=f.now) if f.cycle and children else {}
+    # One read for the unit over the weeks and its children (the children's earlier weeks are unused).
+    totals = unit_rollups(cycles, [unit.pk, *(c.pk for c in children)], now=f.now) if cycles else {}
     index_ = policy_index(f)
-    rows = [_unit_row(f, index_, child, below) for child in children] if f.cycle else []
+    rows = [_unit_row(f, index_, child, totals) for child in children] if f.cycle else []
     overall = totals.get((f.cycle.pk, unit.pk), Counts()) if f.cycle else Counts()
     context = _page(f, unit.name, overall, rows, series(cycles, totals, unit.pk), scope)
     ancestors = list(unit.ancestors())
@@ -200,7 +206,7 @@ def _people(request: HttpRequest, f: Filters, where: Q) -> list:
     if f.cycle is None:
         return []
     visible = where & employee_filter(request.user, via="employee__")
-    rows = list(status_table(f.cycle, now=f.now, where=visible))
+    rows = list(status_table(f.cycle, now=f.now, where=visible, stream=False))
     if f.status:
         rows = [row for row in rows if row.status == f.status]
     rows.sort(key=lambda row: (row.last_name, row.first_name))
