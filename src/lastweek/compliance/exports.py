@@ -174,17 +174,24 @@ class Exporter:
             yield [(row, texts.get(row.report_id) if row.report_id else None) for row in chunk]
 
     def _texts(self, report_ids: list[int]) -> dict[int, list[str]]:
+        """The bullets of the reports among `report_ids` whose text the user may read: one query."""
         if self.user is None or not report_ids:
             return {}
-        readable = Report.objects.filter(report_filter(self.user), pk__in=report_ids)
+        readable = Report.objects.filter(report_filter(self.user), pk__in=report_ids).values("pk")
+        bullets = (
+            Bullet.objects.filter(report_id__in=readable)
+            .order_by("report_id", "position")
+            .values_list("report_id", "report__employee_id", "text")
+        )
         texts: dict[int, list[str]] = defaultdict(list)
-        bullets = Bullet.objects.filter(report__in=readable).order_by("report_id", "position")
-        owners = dict(readable.values_list("pk", "employee_id"))
-        for report_id, text in bullets.values_list("report_id", "text"):
-            texts[report_id].append(text)
         own = self.own_employee.pk if self.own_employee else None
+        others: set[int] = set()
+        for report_id, employee_id, text in bullets:
+            texts[report_id].append(text)
+            if employee_id != own:
+                others.add(report_id)
         self.result.texts += len(texts)
-        self.result.others_texts += sum(1 for report_id in texts if owners.get(report_id) != own)
+        self.result.others_texts += len(others)
         return texts
 
     def finish(self, fmt: str) -> ExportResult:
