@@ -125,7 +125,7 @@ def test_the_people_list_shows_only_people_the_user_may_see(client, answered, bo
     assert len(page.context["people"]) == 5
 
 
-@pytest.mark.parametrize(("path", "most"), [("/dashboard/agency/VA/", 16), ("unit", 20), ("/dashboard/", 14)])
+@pytest.mark.parametrize(("path", "most"), [("/dashboard/agency/VA/", 13), ("unit", 15), ("/dashboard/", 11)])
 def test_the_pages_make_a_fixed_number_of_queries(
     client, history, va_admin, auditor, vba, django_assert_max_num_queries, path, most
 ):
@@ -188,3 +188,16 @@ def test_an_employee_downloads_their_own_year_with_their_bullets(client, answere
 def test_the_year_page_offers_the_years_the_employee_was_asked(client, answered):
     page = signed_in(client, user("processor")).get("/dashboard/my-year/")
     assert page.context["years"] == [2026]
+
+
+def test_a_manager_sees_the_figures_of_their_unit_but_only_the_names_in_their_line(
+    client, cycle, directive, vba, now_after_deadline
+):
+    from lastweek.directives.actions import open_cycle
+    from tests.factories import EmployeeFactory
+
+    EmployeeFactory(unit=vba, first_name="Liaison")  # in the director's unit, reporting to no one
+    open_cycle(directive, "2026-W47")
+    page = signed_in(client, user("director")).get(f"/dashboard/unit/{vba.pk}/", {"week": "2026-W47"})
+    assert page.context["overall"].total == 10
+    assert "Liaison" not in {row.first_name for row in page.context["people"]}
