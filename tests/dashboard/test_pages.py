@@ -201,3 +201,10 @@ def test_a_manager_sees_the_figures_of_their_unit_but_only_the_names_in_their_li
     page = signed_in(client, user("director")).get(f"/dashboard/unit/{vba.pk}/", {"week": "2026-W47"})
     assert page.context["overall"].total == 10
     assert "Liaison" not in {row.first_name for row in page.context["people"]}
+
+
+def test_the_team_download_has_the_managers_whole_reporting_line(client, answered, now_after_deadline):
+    response = signed_in(client, user("director")).get("/dashboard/download/", {"scope": "mine"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    names = {row["first_name"] for row in rows}
+    assert names == {"Analyst", "Chief", "Planner", "Processor", "Clerk", "Trainee", "Courier", "Typist"}

@@ -27,7 +27,7 @@ from lastweek.access import audit
 from lastweek.access.scopes import employee_filter, linked_employee, report_filter
 from lastweek.compliance.status import StatusRow, status_rows
 from lastweek.directives.models import Assignment, Cycle
-from lastweek.org.models import Agency, Employee, Unit
+from lastweek.org.models import Agency, Employee, Unit, reporting_subtree_sql
 from lastweek.reports.models import Bullet, Report
 
 CHUNK = 5_000
@@ -60,7 +60,8 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class ExportScope:
-    """Which assignments: "organization", "agency:CODE", "unit:ID" (and below) or "employee:NUMBER"."""
+    """Which assignments: "organization", "agency:CODE", "unit:ID" (and below), "employee:NUMBER", or
+    "line:NUMBER" (everyone below that employee in the reporting line)."""
 
     kind: str
     value: str = ""
@@ -70,10 +71,10 @@ class ExportScope:
         kind, _, value = text.partition(":")
         if kind == "organization" and not value:
             return cls(kind)
-        if kind in ("agency", "unit", "employee") and value:
+        if kind in ("agency", "unit", "employee", "line") and value:
             return cls(kind, value)
         raise ExportError(
-            f"Unknown scope {text!r}: use agency:CODE, unit:ID, employee:NUMBER or organization."
+            f"Unknown scope {text!r}: use agency:CODE, unit:ID, employee:NUMBER, line:NUMBER or organization."
         )
 
     def condition(self) -> Q:
@@ -93,6 +94,8 @@ class ExportScope:
         employee = Employee.objects.filter(employee_number=self.value).first()
         if employee is None:
             raise ExportError(f"No employee number {self.value!r} on the roster.")
+        if self.kind == "line":
+            return Q(employee_id__in=reporting_subtree_sql(employee.pk))
         return Q(employee=employee)
 
     def __str__(self) -> str:

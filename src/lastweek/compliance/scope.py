@@ -51,13 +51,6 @@ class FigureScope:
                 tops.append((unit_id, path))
         return [unit_id for unit_id, _ in tops]
 
-    def label(self) -> str:
-        if self.everything:
-            return "organization"
-        if self.agency_ids:
-            return "agency:" + ",".join(str(a) for a in sorted(self.agency_ids))
-        return "unit:" + ",".join(str(u) for u in sorted(self.unit_paths))
-
 
 def figure_scope(user: AnyUser) -> FigureScope:
     """What `user` may see figures of (see the module docstring)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,8 +33,6 @@ class Filters:
 
     def query(self, **extra: str) -> str:
         """The filters as a query string, for links that keep them."""
-        from urllib.parse import urlencode
-
         values = {
             "directive": self.directive.pk if self.directive else "",
             "week": self.cycle.week if self.cycle else "",

@@ -222,10 +222,10 @@ def download(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("There is no week to export yet.")
     asked = request.GET.get("scope", "")
     if asked == "mine":
-        export_scope = exports.ExportScope("organization")
         employee = linked_employee(request.user)
         if employee is None:
             raise PermissionDenied("Your account is not linked to an employee.")
+        export_scope = exports.ExportScope("line", employee.employee_number)
     else:
         try:
             export_scope = exports.ExportScope.parse(asked)

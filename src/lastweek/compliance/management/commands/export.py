@@ -44,7 +44,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scope",
             default="organization",
-            help="agency:CODE, unit:ID (and all below it), employee:NUMBER or organization (default).",
+            help="agency:CODE, unit:ID (and all below it), employee:NUMBER, line:NUMBER (everyone below "
+            "that person in the reporting line) or organization (default).",
         )
         parser.add_argument("--out", required=True, help="File to write; '-' writes CSV to standard output.")
         parser.add_argument(
