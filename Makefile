@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/cycle_open.py
 	$(BIN)/python bench/submissions.py
+	$(BIN)/python bench/compliance.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

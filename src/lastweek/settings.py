@@ -82,6 +82,10 @@ DKIM_SELECTOR = env_str("LASTWEEK_DKIM_SELECTOR", "lastweek")
 DKIM_DOMAIN = env_str("LASTWEEK_DKIM_DOMAIN", MAIL_DOMAIN)
 # Messages per second handed to the mail server when sending requests (0: no limit).
 SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
+# Compliance: reminders go this many hours before each person's deadline; the counts behind the
+# dashboards are rebuilt in full this often (answers are counted within a minute in between).
+REMINDER_HOURS = env_int("LASTWEEK_REMINDER_HOURS", 24)
+COMPLIANCE_FULL_REFRESH_MINUTES = env_int("LASTWEEK_COMPLIANCE_FULL_REFRESH_MINUTES", 15)
 
 # Background jobs and schedules: huey on SQLite in the data directory, or Redis when REDIS_URL is set.
 HUEY = {
@@ -110,6 +114,8 @@ INSTALLED_APPS = [
     "lastweek.reports",
     "lastweek.goals",
     "lastweek.synth",
+    "lastweek.compliance",
+    "lastweek.dashboard",
     "huey.contrib.djhuey",
 ]
 

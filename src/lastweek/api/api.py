@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from lastweek.api.auth import ApiTokenAuth
+from lastweek.compliance.api import router as compliance_router
 from lastweek.goals.actions import OkrError
 from lastweek.goals.api import router as goals_router
 from lastweek.reports.actions import SubmissionError
@@ -19,6 +20,7 @@ from lastweek.reports.api import submission_error_status
 api = NinjaAPI(title="lastweek", version="1", urls_namespace="api", auth=[ApiTokenAuth(), django_auth])
 api.add_router("/goals/", goals_router)
 api.add_router("/", reports_router)
+api.add_router("/compliance/", compliance_router)
 
 
 @api.exception_handler(OkrError)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -54,6 +55,11 @@ class Receipt:
         timing = "on time" if self.on_time else "late"
         counted = "" if self.is_current else " An earlier on-time answer still counts."
         return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
+
+
+# Sent inside the transaction that stored an answer, with `assignment`: compliance marks the unit's
+# counts stale there, so they are recounted even if the answer's own commit is the last thing to happen.
+answer_stored = Signal()
 
 
 def submit(
@@ -163,6 +169,7 @@ def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_
     Bullet.objects.bulk_create(
         Bullet(report=report, position=position, text=text) for position, text in enumerate(texts, start=1)
     )
+    answer_stored.send(sender=Report, assignment=assignment)
     return _receipt(report, len(texts))
 
 

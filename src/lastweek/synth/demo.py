@@ -21,6 +21,7 @@ from lastweek.org.models import Agency, Employee
 from lastweek.org.roster_import import import_roster
 from lastweek.synth.demo_answers import answer_a_past_week
 from lastweek.synth.demo_directive import build_demo_directive
+from lastweek.synth.demo_history import demo_history
 from lastweek.synth.okrs import demo_okrs
 from lastweek.synth.workforce import write_roster_csv
 
@@ -46,6 +47,7 @@ def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print
         say(f"Imported {result.created:,} employees in {result.agencies_created} agencies.")
     cycle = build_demo_directive(say)
     demo_okrs(say)
+    demo_history(cycle.directive, seed=seed, say=say)
     password = _demo_password()
     with transaction.atomic():
         logins = _demo_logins(password, cycle)

@@ -27,7 +27,8 @@ def answer_a_past_week(employee: Employee, current: Cycle, say=print) -> None:
         earlier = week_label(current.week_start - dt.timedelta(days=7))
         past = directive.cycles.filter(week=earlier).first() or open_cycle(directive, earlier)
     assignment = Assignment.objects.filter(cycle=past, employee=employee, mode__in=ASKED_MODES).first()
-    if assignment is not None and not assignment.reports.exists():
+    # A closed week takes no answers: the demo's history has already answered it, or left it missing.
+    if assignment is not None and past.state == Cycle.State.OPEN and not assignment.reports.exists():
         submit(
             assignment,
             PAST_ANSWER,
