@@ -54,7 +54,7 @@ class Leaf:
 
 
 def read_message(raw: bytes, defects: list[str]) -> Message:
-    """The parsed message; a multipart whose boundary is missing is re-read with the boundary its body uses."""
+    """The parsed message; a multipart whose boundary is missing is re-read with the one its body uses."""
     message = message_from_bytes(raw, policy=compat32)
     if message.get_content_maintype() == "multipart" and not message.is_multipart():
         repaired = _with_found_boundary(message, defects)
