@@ -29,7 +29,7 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _ADDRESS = re.compile(r"<?([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?")
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
-_SMTP_CODE = re.compile(r"\b(5\d\d|4\d\d)[ -]")
+_SMTP_CODE = re.compile(r"\b(?:smtp;|[45]\d\d[ -])", re.IGNORECASE)
 _MESSAGE_ID_HEADER = re.compile(r"^message-id:\s*<?([^<>\s]+)>?", re.IGNORECASE | re.MULTILINE)
 # Where a plain-text bounce starts quoting the original message: addresses below it are not failures.
 _ORIGINAL_COPY = re.compile(
@@ -179,13 +179,18 @@ def _original_ids(leaves: list[Leaf], body: str, defects: list[str]) -> tuple[st
 
 
 def _status_text(status: str, diagnostic: str) -> str:
-    """ "5.1.1 user unknown": the status code and the first words of the diagnostic after it."""
+    """ "5.1.1 user unknown": the status code and the words of the diagnostic line it is on, without SMTP
+    codes, addresses or punctuation around them."""
     found = _STATUS.search(diagnostic)
     code = status or (found.group(1) if found else "")
-    after = diagnostic[found.end() :] if found else diagnostic
-    words = " ".join(after.replace("\n", " ").split()[:6]).strip(" .;:-")
-    words = _SMTP_CODE.sub("", words).strip(" .;:-")
-    return f"{code} {words}".strip()[:200] if code else words[:200]
+    if found is None:
+        return code
+    start = diagnostic.rfind("\n", 0, found.start()) + 1
+    end = diagnostic.find("\n", found.end())
+    line = diagnostic[start : end if end >= 0 else len(diagnostic)]
+    words = _SMTP_CODE.sub(" ", _ADDRESS.sub(" ", _STATUS.sub(" ", line))).replace("(#", " ")
+    words = " ".join(words.split()[:10]).strip(" .;:-'\"()[]#")
+    return f"{code} {words}".strip()[:200]
 
 
 def _addresses(text: str) -> list[str]:

@@ -1,12 +1,14 @@
 """Bullets from the text of an answer. Pure functions.
 
 A line with a mark ("-", "*", "•", "1.", "1)", "a)", "(a)") starts a bullet; lines under it without a mark
-continue it (a wrapped line). Text without marks is read the way a person writes it: a paragraph whose
-lines each end a sentence is one bullet per line; a paragraph of wrapped prose is one bullet. Greetings
+continue it (a wrapped line). Text without marks is read the way a person writes it: each line is an item
+unless it is wrapped prose (a long line, or one followed by a lower-case start, that does not end a
+sentence), so a paragraph of prose is one bullet and a list typed without marks is one per line. Greetings
 ("Hi Jane,") and introductions ending in a colon ("Last week I:") are not bullets."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _MARK = re.compile(r"^\s*(?:[-*•◦▪·‣–—+]+|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\[[ x]\])\s+(?=\S)")
@@ -17,6 +19,8 @@ _GREETING = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?;)\"'”]\s*$")
 _SPACE = re.compile(r"\s+")
+# Clients wrap plain text at 72 to 78 columns; a line that long without a full stop was wrapped.
+_WRAP_WIDTH = 60
 
 
 def extract_bullets(text: str) -> tuple[str, ...]:
@@ -44,9 +48,23 @@ def _paragraph_bullets(lines: list[str]) -> list[str]:
         return []
     if any(_MARK.match(line) for line in lines):
         return _marked(lines)
-    if len(lines) > 1 and all(_SENTENCE_END.search(line) for line in lines[:-1]):
-        return [_clean(line) for line in lines]
-    return [_clean(" ".join(lines))]
+    bullets = [lines[0]]
+    for previous, line in itertools.pairwise(lines):
+        if _wraps_into(previous, line):
+            bullets[-1] += " " + line
+        else:
+            bullets.append(line)
+    return [_clean(bullet) for bullet in bullets]
+
+
+def _wraps_into(previous: str, line: str) -> bool:
+    """Whether `line` continues the sentence on `previous` (wrapped prose) rather than starting an item:
+    the previous line does not end a sentence, and is long enough to have been wrapped or is followed
+    by a line starting in lower case."""
+    if _SENTENCE_END.search(previous):
+        return False
+    first = line.lstrip()[:1]
+    return len(previous.rstrip()) >= _WRAP_WIDTH or not first.isupper()
 
 
 def _marked(lines: list[str]) -> list[str]:

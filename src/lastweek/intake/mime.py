@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import quopri
 import re
 from collections.abc import Iterator
@@ -41,6 +42,9 @@ _CHARSET_ALIASES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
 }
+# Charsets whose bytes are all ASCII yet are not ASCII text.
+_SEVEN_BIT_ENCODINGS = ("iso2022", "utf-7", "hz")
+_SINGLE_BYTE_WESTERN = {"cp1252", "iso8859-15", "iso8859-1", "mac-roman"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,9 @@ def leaves(message: Message, defects: list[str]) -> Iterator[Leaf]:
 def payload_bytes(part: Message, defects: list[str], decode: bool = True) -> bytes:
     """The part's body as bytes, transfer encoding undone when `decode`; broken base64 is repaired by
     dropping what is not base64 and the incomplete final group."""
-    payload = part.get_payload()
+    # The raw payload: get_payload() would decode 8-bit text with the declared charset, replacing
+    # what does not fit, before we could choose a better one.
+    payload = part._payload
     if isinstance(payload, list):
         return b""
     data = payload.encode("ascii", "surrogateescape") if isinstance(payload, str) else bytes(payload or b"")
@@ -129,7 +135,7 @@ def payload_bytes(part: Message, defects: list[str], decode: bool = True) -> byt
 
 def _base64(data: bytes, defects: list[str]) -> bytes:
     try:
-        return binascii.a2b_base64(data)
+        return binascii.a2b_base64(data.translate(None, b"\r\n\t "), strict_mode=True)
     except binascii.Error:
         pass
     defects.append("bad base64")
@@ -144,7 +150,7 @@ def _base64(data: bytes, defects: list[str]) -> bytes:
 
 def encoded_size(part: Message) -> int:
     """An attachment's decoded size, estimated from its encoded length: attachments are never decoded."""
-    payload = part.get_payload()
+    payload = part._payload
     if isinstance(payload, list):
         return sum(encoded_size(child) for child in payload if isinstance(child, Message))
     length = len(payload) if isinstance(payload, str | bytes) else 0
@@ -153,6 +159,7 @@ def encoded_size(part: Message) -> int:
     return length
 
 
+@functools.lru_cache(maxsize=256)
 def codec_for(charset: str | None) -> str | None:
     """The Python codec for a declared charset, or None when it is unknown."""
     if not charset:
@@ -168,14 +175,23 @@ def codec_for(charset: str | None) -> str | None:
 def decode_text(data: bytes, charset: str | None, defects: list[str]) -> str:
     """Text from bytes under the declared charset; a missing, unknown or wrong charset falls back to UTF-8,
     then windows-1252, which decodes anything."""
-    if data.isascii():
-        return data.decode("ascii")
     codec = codec_for(charset)
+    if data.isascii() and (codec is None or not codec.startswith(_SEVEN_BIT_ENCODINGS)):
+        return data.decode("ascii")
+    if codec in _SINGLE_BYTE_WESTERN:
+        # Any bytes decode as windows-1252, so a wrong declaration would go unnoticed; but text that is
+        # valid UTF-8 with non-ASCII in it is, in practice, never latin-1 that happens to look like it.
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode(codec, errors="replace")
+        defects.append(f"declared charset {charset[:40]}, text is UTF-8")
+        return text
     if codec is not None:
         try:
             return data.decode(codec)
         except UnicodeDecodeError:
-            defects.append(f"text not in its declared charset {charset}")
+            defects.append(f"text not in its declared charset {charset[:40]}")
     elif charset:
         defects.append(f"unknown charset {charset[:40]}")
     else:

@@ -24,6 +24,7 @@ _MAX_REFERENCES = 50
 _MAX_ADDRESSES = 50
 _RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
 _AUTH_FAILURE = re.compile(r"\b(dmarc|spf)\s*=\s*fail\b", re.IGNORECASE)
+_REPORT_PARTS = {"message/delivery-status", "text/rfc822-headers", "message/disposition-notification"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -82,13 +83,13 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     from_address = next(iter(_addresses(message, ("from",))), None)
     to_addresses = _addresses(message, _RECIPIENT_HEADERS)
     leaves = list(mime.leaves(message, defects))
-    body, attachments = _body(leaves, defects)
+    body, attachments = _body(leaves, message.get_content_type() == "multipart/report", defects)
     kind, reason, bounce = _kind(message, leaves, body, subject, set(to_addresses))
     text = strip_signature(strip_quoted_reply(body)) if body is not None else ""
-    if kind is Kind.ANSWER and not text:
-        kind, reason = Kind.UNREADABLE, "no new text above the quoted message"
-    if body is None and kind is Kind.ANSWER:
+    if kind is Kind.ANSWER and body is None:
         kind, reason = Kind.UNREADABLE, "no text body"
+    elif kind is Kind.ANSWER and not text:
+        kind, reason = Kind.UNREADABLE, "no new text above the quoted message"
     return ParsedMessage(
         kind=kind,
         reason=reason,
@@ -121,9 +122,10 @@ def _kind(
     return Kind.ANSWER, "reply text", None
 
 
-def _body(leaves: list[mime.Leaf], defects: list[str]) -> tuple[str | None, list[Attachment]]:
+def _body(leaves: list[mime.Leaf], report: bool, defects: list[str]) -> tuple[str | None, list[Attachment]]:
     """The text of the first plain-text body part (or, failing one, the first HTML part) and every other
-    part recorded as an attachment, unread."""
+    part recorded as an attachment, unread. The machine-readable parts of a delivery report are not
+    attachments: the bounce is read from them."""
     plain: mime.Leaf | None = None
     html: mime.Leaf | None = None
     attachments: list[Attachment] = []
@@ -140,7 +142,7 @@ def _body(leaves: list[mime.Leaf], defects: list[str]) -> tuple[str | None, list
                 continue
             if leaf.inside_alternative:
                 continue
-        if leaf.content_type == "message/delivery-status":
+        if leaf.content_type in _REPORT_PARTS or (report and leaf.content_type == "message/rfc822"):
             continue
         attachments.append(
             Attachment(_clean(str(filename or ""))[:255], leaf.content_type, mime.encoded_size(leaf.part))

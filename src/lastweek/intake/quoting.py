@@ -20,7 +20,7 @@ _HISTORY_START = re.compile(
 # "On Mon, Dec 1, 2026 at 9:00 AM Jane <jane@x.gov> wrote:" (Gmail, Apple, Thunderbird) may wrap over up to
 # three lines; other languages' forms of it too.
 _ATTRIBUTION = re.compile(
-    r"^\s*(?:on|le|am|el|op|il)\s[^\n]{0,400}?(?:wrote|a\sécrit|schrieb|escribió|schreef|ha\sscritto)\s*:\s*$",
+    r"^\s*(?:on|le|am|el|op|il)\s.{0,400}?(?:wrote|a\sécrit|schrieb|escribió|schreef|ha\sscritto)\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 # Outlook's header block: "From:" then, within a few lines, "Sent:" or "Date:" (bold in its HTML: *From:*).
