@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 
-from lastweek.intake.mime import MAX_HEADER, Leaf, payload_bytes
+from lastweek.intake.mime import MAX_HEADER, Headers, Leaf, payload_bytes
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
@@ -47,25 +47,27 @@ class Bounce:
     status: str
 
 
-def auto_reply_reason(message: Message, subject: str) -> str | None:
+def auto_reply_reason(headers: Headers, subject: str) -> str | None:
     """Why this message is an automatic reply, or None when nothing says so."""
-    submitted = str(message.get("auto-submitted", "")).strip().lower()
+    submitted = (headers.get("auto-submitted") or "").strip().lower()
     if submitted and not submitted.startswith("no"):
         return f"Auto-Submitted: {submitted.split(';')[0][:40]}"
     for name in ("x-autoreply", "x-autorespond", "x-autoresponse"):
-        if message.get(name) is not None:
+        if headers.get(name) is not None:
             return f"{name.title()} header"
-    precedence = str(message.get("precedence", "")).strip().lower()
+    precedence = (headers.get("precedence") or "").strip().lower()
     if precedence in _AUTO_PRECEDENCE:
         return f"Precedence: {precedence}"
-    if str(message.get("x-auto-response-suppress", "")).strip() and _AUTO_SUBJECT.match(subject):
+    if (headers.get("x-auto-response-suppress") or "").strip() and _AUTO_SUBJECT.match(subject):
         return "Out of office subject"
     if _AUTO_SUBJECT.match(subject):
         return "automatic reply subject"
     return None
 
 
-def bounce(message: Message, leaves: Iterable[Leaf], body: str, subject: str, own: set[str]) -> Bounce | None:
+def bounce(
+    message: Message, headers: Headers, leaves: Iterable[Leaf], body: str, subject: str, own: set[str]
+) -> Bounce | None:
     """The bounce this message is, or None. `own` holds the addresses the bounce was sent to (the reply
     address), which are never the failed recipient."""
     leaves = list(leaves)
@@ -76,8 +78,8 @@ def bounce(message: Message, leaves: Iterable[Leaf], body: str, subject: str, ow
         status_leaf = next((leaf for leaf in leaves if leaf.content_type == "message/delivery-status"), None)
         if status_leaf is not None or report_type == "delivery-status":
             return _from_dsn(status_leaf, leaves, body, own, defects)
-    sender = str(message.get("from", ""))[:MAX_HEADER]
-    failed = message.get("x-failed-recipients")
+    sender = headers.get("from") or ""
+    failed = headers.get("x-failed-recipients")
     from_daemon = any(_DAEMON_SENDER.match(address) for address in _addresses(sender))
     if from_daemon or failed is not None or (_BOUNCE_SUBJECT.match(subject) and _STATUS.search(body)):
         reason = "MAILER-DAEMON bounce" if from_daemon else "non-delivery report"

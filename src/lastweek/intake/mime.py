@@ -84,8 +84,8 @@ def _with_found_boundary(message: Message, defects: list[str]) -> Message | None
 
 
 def _header_end(message: Message) -> bytes:
-    lines = [f"{name}: {value}" for name, value in message.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii", "surrogateescape")
+    lines = [f"{name}: {value}" for name, value in message.raw_items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
 
 
 def leaves(message: Message, defects: list[str]) -> Iterator[Leaf]:
@@ -168,7 +168,7 @@ def codec_for(charset: str | None) -> str | None:
     name = _CHARSET_ALIASES.get(name, name)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a name with a NUL in it
         return None
 
 
@@ -211,7 +211,7 @@ def header_text(value: object, defects: list[str]) -> str:
     if _ENCODED_WORD in text:
         text = _decode_words(text, defects)
     elif not text.isascii():
-        text = decode_text(text.encode("ascii", "surrogateescape"), "utf-8", defects)
+        text = decode_text(text.encode("utf-8", "surrogateescape"), "utf-8", defects)
     return " ".join(text.split())
 
 
@@ -230,6 +230,25 @@ def _decode_words(text: str, defects: list[str]) -> str:
     return "".join(pieces)
 
 
-def header_values(message: Message, name: str) -> list[str]:
-    """Every value of a header, each cut to MAX_HEADER."""
-    return [str(value)[:MAX_HEADER] for value in message.get_all(name) or ()]
+class Headers:
+    """A message's headers as the bytes gave them (8-bit bytes as surrogate escapes, not replaced the way
+    `Message.get` does), looked up by lower-case name, each value cut to MAX_HEADER."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, message: Message) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            text = value if isinstance(value, str) else str(value)
+            self._values.setdefault(name.lower(), []).append(text[:MAX_HEADER])
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def get(self, name: str) -> str | None:
+        """The first (topmost) value of a header, or None."""
+        values = self._values.get(name)
+        return values[0] if values else None
+
+    def all(self, name: str) -> list[str]:
+        return self._values.get(name, [])

@@ -77,14 +77,15 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     if not raw.strip():
         return _unreadable("empty message", defects)
     message = mime.read_message(raw, defects)
-    if not message.keys():
+    headers = mime.Headers(message)
+    if not headers:
         return _unreadable("no mail headers", defects)
-    subject = _clean(mime.header_text(message.get("subject"), defects))
-    from_address = next(iter(_addresses(message, ("from",))), None)
-    to_addresses = _addresses(message, _RECIPIENT_HEADERS)
+    subject = _clean(mime.header_text(headers.get("subject"), defects))
+    from_address = next(iter(_addresses(headers, ("from",))), None)
+    to_addresses = _addresses(headers, _RECIPIENT_HEADERS)
     leaves = list(mime.leaves(message, defects))
     body, attachments = _body(leaves, message.get_content_type() == "multipart/report", defects)
-    kind, reason, bounce = _kind(message, leaves, body, subject, set(to_addresses))
+    kind, reason, bounce = _kind(message, headers, leaves, body, subject, set(to_addresses))
     text = strip_signature(strip_quoted_reply(body)) if body is not None else ""
     if kind is Kind.ANSWER and body is None:
         kind, reason = Kind.UNREADABLE, "no text body"
@@ -93,13 +94,13 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     return ParsedMessage(
         kind=kind,
         reason=reason,
-        message_id=_first_id(message.get("message-id")),
-        in_reply_to=_references(message),
+        message_id=_first_id(headers.get("message-id")),
+        in_reply_to=_references(headers),
         from_address=from_address,
         to_addresses=to_addresses,
         subject=subject,
-        date=_date(message.get("date"), defects),
-        authentication_failed=_authentication_failed(message),
+        date=_date(headers.get("date"), defects),
+        authentication_failed=_authentication_failed(headers),
         text=text,
         bullets=extract_bullets(text) if kind is Kind.ANSWER else (),
         bounce_recipients=bounce.recipients if bounce else (),
@@ -111,12 +112,17 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
 
 
 def _kind(
-    message: Message, leaves: list[mime.Leaf], body: str | None, subject: str, own: set[str]
+    message: Message,
+    headers: mime.Headers,
+    leaves: list[mime.Leaf],
+    body: str | None,
+    subject: str,
+    own: set[str],
 ) -> tuple[Kind, str, automatic.Bounce | None]:
-    bounce = automatic.bounce(message, leaves, body or "", subject, own)
+    bounce = automatic.bounce(message, headers, leaves, body or "", subject, own)
     if bounce is not None:
         return Kind.BOUNCE, bounce.reason, bounce
-    auto = automatic.auto_reply_reason(message, subject)
+    auto = automatic.auto_reply_reason(headers, subject)
     if auto is not None:
         return Kind.AUTO_REPLY, auto, None
     return Kind.ANSWER, "reply text", None
@@ -191,8 +197,8 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _addresses(message: Message, names: tuple[str, ...]) -> tuple[str, ...]:
-    values = [value for name in names for value in mime.header_values(message, name)]
+def _addresses(headers: mime.Headers, names: tuple[str, ...]) -> tuple[str, ...]:
+    values = [value for name in names for value in headers.all(name)]
     if not values:
         return ()
     found: dict[str, None] = {}
@@ -214,10 +220,10 @@ def _first_id(value: object) -> str | None:
     return _clean(identifier)[:250] or None
 
 
-def _references(message: Message) -> tuple[str, ...]:
+def _references(headers: mime.Headers) -> tuple[str, ...]:
     ids: dict[str, None] = {}
     for name in ("in-reply-to", "references"):
-        for value in mime.header_values(message, name):
+        for value in headers.all(name):
             for identifier in _MESSAGE_ID.findall(value):
                 ids[_clean(identifier)] = None
     return tuple(ids)[:_MAX_REFERENCES]
@@ -235,10 +241,10 @@ def _date(value: object, defects: list[str]) -> datetime | None:
     return date if date.tzinfo is not None else date.replace(tzinfo=UTC)
 
 
-def _authentication_failed(message: Message) -> str | None:
+def _authentication_failed(headers: mime.Headers) -> str | None:
     """ "dmarc=fail" or "spf=fail" when the topmost Authentication-Results (the one our own gateway added;
     lower ones come from wherever the message has been, the sender included) records it."""
-    value = message.get("authentication-results")
+    value = headers.get("authentication-results")
     if value is None:
         return None
     found = _AUTH_FAILURE.search(str(value)[: mime.MAX_HEADER])
