@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formataddr
+from pathlib import Path
 
 from django.conf import settings
 
 from lastweek.directives.models import ASKED_MODES, Assignment, Cycle
 from lastweek.directives.tokens import reply_address
-from lastweek.synth.replies import ReplyRequest
+from lastweek.synth.replies import ReplyRequest, SynthReply, replies, write_maildir
 
 _FIELDS = (
     "id",
@@ -59,3 +61,23 @@ def reply_requests(cycle: Cycle, limit: int | None = None) -> Iterator[ReplyRequ
             request_from=sender,
             request_subject=subject,
         )
+
+
+def write_cycle_replies(
+    cycle: Cycle,
+    out: Path,
+    seed: int = 42,
+    limit: int | None = None,
+    on_message: Callable[[int], None] | None = None,
+) -> Counter[str]:
+    """Write a reply for each asked assignment into the Maildir `out`; counts by kind, and "late"."""
+    kinds: Counter[str] = Counter()
+
+    def counted(messages: Iterable[SynthReply]) -> Iterator[SynthReply]:
+        for message in messages:
+            kinds[message.kind] += 1
+            kinds["late"] += message.late
+            yield message
+
+    write_maildir(counted(replies(reply_requests(cycle, limit), seed)), out, on_message)
+    return kinds

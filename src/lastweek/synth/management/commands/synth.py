@@ -64,35 +64,26 @@ class Command(BaseCommand):
             self._replies(options["cycle_id"], options["out"], options["seed"], options["limit"])
 
     def _replies(self, cycle_id: int, out: Path, seed: int, limit: int | None) -> None:
-        from collections import Counter
-
         from lastweek.directives.models import Cycle
-        from lastweek.synth.assignment_replies import asked_count, reply_requests
-        from lastweek.synth.replies import replies, write_maildir
+        from lastweek.synth.assignment_replies import asked_count, write_cycle_replies
 
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1.")
         cycle = Cycle.objects.select_related("directive").filter(pk=cycle_id).first()
         if cycle is None:
             raise CommandError(f"No cycle {cycle_id}. `lastweek cycle list` shows the cycles.")
-        total = asked_count(cycle, limit)
-        kinds: Counter[str] = Counter()
-
-        def counted(messages):
-            for message in messages:
-                kinds[message.kind] += 1
-                kinds["late"] += message.late
-                yield message
-
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=Console(stderr=True)) as bar:
-            task = bar.add_task(f"Writing replies to {out}", total=total)
-            messages = counted(replies(reply_requests(cycle, limit), seed))
-            written = write_maildir(messages, out, on_message=lambda n: bar.update(task, completed=n))
+            task = bar.add_task(f"Writing replies to {out}", total=asked_count(cycle, limit))
+            kinds = write_cycle_replies(
+                cycle, out, seed, limit, on_message=lambda n: bar.update(task, completed=n)
+            )
+            written = kinds["answer"] + kinds["auto_reply"] + kinds["bounce"]
             bar.update(task, completed=written)
         self.stdout.write(
-            f"Wrote {written:,} {'reply' if written == 1 else 'replies'} to {out}/new: {kinds['answer']:,} answers, "
-            f"{kinds['auto_reply']:,} automatic replies, {kinds['bounce']:,} bounces, {kinds['late']:,} late"
+            f"Wrote {written:,} {'reply' if written == 1 else 'replies'} to {out}/new: "
+            f"{kinds['answer']:,} answers, {kinds['auto_reply']:,} automatic replies, "
+            f"{kinds['bounce']:,} bounces, {kinds['late']:,} late"
         )
 
     def _okrs(self, seed: int, period: str | None, out: Path | None) -> None:
