@@ -25,7 +25,9 @@ MAX_PARTS = 200
 MAX_HEADER = 16_384
 MAX_HEADERS = 1_000
 
-_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field names: printable ASCII except ":"
+# One field and its continuation lines; RFC 5322 names are printable ASCII except ":".
+_FIELD = re.compile(r"([!-9;-~]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _PARAM = re.compile(r';\s*([^\s=;"]+)\s*=\s*("(?:\\.|[^"\\])*"?|[^;]*)')
 _BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.MULTILINE)
 _DEFAULT_TYPE = "text/plain"
@@ -179,31 +181,26 @@ def _read_part(data: bytes, defects: list[str], depth: int, budget: list[int], t
 def _split_head(data: bytes, defects: list[str], top: bool) -> tuple[list[tuple[str, str]], bytes]:
     """The header fields and the body. The header block ends at the first empty line, or at the first
     line that is neither a field nor a continuation (noted for a message, normal for a part)."""
-    text_end = _blank_line(data)
-    head = data if text_end < 0 else data[: max(text_end - 1, 0)]
+    end = _blank_line(data)
+    # ASCII with surrogate escapes maps each byte to one character, so text offsets are byte offsets.
+    text = (data if end < 0 else data[: max(end - 1, 0)]).decode("ascii", "surrogateescape")
     fields: list[tuple[str, str]] = []
-    offset = 0
-    for line in head.split(b"\n"):
-        stripped = line[:-1] if line.endswith(b"\r") else line
-        if stripped[:1] in (b" ", b"\t") and fields:
-            name, value = fields[-1]
-            if len(value) < MAX_HEADER:
-                fields[-1] = (name, value + stripped.decode("ascii", "surrogateescape")[:MAX_HEADER])
-            offset += len(line) + 1
-            continue
-        name, colon, value = stripped.partition(b":")
-        name = name.rstrip(b" \t")
-        if not colon or not name or not _HEADER_NAME.match(name.decode("ascii", "surrogateescape")):
-            if stripped and top:
-                defects.append("header block ended without a blank line")
+    position = 0
+    while position < len(text):
+        field = _FIELD.match(text, position)
+        if field is None:
             break
+        value = field.group(2)
+        if "\n" in value:
+            value = _UNFOLD.sub("", value)
         if len(fields) < MAX_HEADERS:
-            decoded = value.decode("ascii", "surrogateescape").strip()[:MAX_HEADER]
-            fields.append((name.decode("ascii"), decoded))
-        offset += len(line) + 1
-    else:
-        return fields, _after_blank_line(data, text_end)
-    return fields, data[offset:]
+            fields.append((field.group(1), value.strip()[:MAX_HEADER]))
+        position = field.end()
+    if position >= len(text):
+        return fields, _after_blank_line(data, end)
+    if top:
+        defects.append("header block ended without a blank line")
+    return fields, data[position:]
 
 
 def _blank_line(data: bytes) -> int:
