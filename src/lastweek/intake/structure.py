@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 # Enough for any real reply; a hostile message with thousands of nested parts is cut, not walked.
 MAX_DEPTH = 12
@@ -140,21 +140,24 @@ def parameters(value: str) -> dict[str, str]:
         encoded = rest == "" or rest.endswith("*")
         pieces.setdefault(name, []).append((int(number) if number.isdigit() else 0, text, encoded))
     for name, chunks in pieces.items():
-        chunks.sort()
-        joined = "".join(text for _, text, _ in chunks)
-        params[name] = _rfc2231(joined) if chunks[0][2] else joined
+        params[name] = _rfc2231(sorted(chunks))
     return params
 
 
-def _rfc2231(text: str) -> str:
-    charset, quote, rest = text.partition("'")
-    if not quote:
-        return unquote(text, errors="replace")
-    _, _, encoded = rest.partition("'")
+def _rfc2231(chunks: list[tuple[int, str, bool]]) -> str:
+    """One parameter from its continuations: percent-encoded ones decoded to bytes, literal ones kept,
+    the whole read in the charset the first one names."""
+    charset = "utf-8"
+    data = b""
+    for position, (_, text, encoded) in enumerate(chunks):
+        if encoded and position == 0 and text.count("'") >= 2:
+            charset, _, text = text.split("'", 2)
+            charset = charset or "utf-8"
+        data += unquote_to_bytes(text) if encoded else text.encode("utf-8", "surrogateescape")
     try:
-        return unquote(encoded, encoding=charset or "utf-8", errors="replace")
-    except LookupError:
-        return unquote(encoded, errors="replace")
+        return data.decode(charset, errors="replace")
+    except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
+        return data.decode("utf-8", errors="replace")
 
 
 # Reading
