@@ -158,8 +158,11 @@ def _work_bullets(rng: random.Random, request: ReplyRequest) -> list[str]:
 
 
 def _fill(rng: random.Random, phrase: str) -> str:
+    if "{" not in phrase:
+        return phrase
     place = rng.choice(words.ACCENTED_PLACES) if rng.random() < 0.08 else rng.choice(words.PLACES)
-    return phrase.format(n=rng.randint(2, 240), place=place, ssn=_ssn(rng))
+    ssn = _ssn(rng) if "{ssn}" in phrase else ""
+    return phrase.format(n=rng.randint(2, 240), place=place, ssn=ssn)
 
 
 def _template_bullets(rng: random.Random) -> list[str]:
