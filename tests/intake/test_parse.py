@@ -110,3 +110,15 @@ def test_headers_only_garbage_is_unreadable_with_the_reason():
 
     assert parsed.kind is Kind.UNREADABLE
     assert parsed.reason == "no mail headers"
+
+
+def test_a_persons_own_subject_about_leave_is_no_automatic_reply_signal():
+    parsed = parse_message(message("From: a@b.gov", "Subject: On leave most of last week", body="- Did A\n"))
+
+    assert parsed.kind is Kind.ANSWER
+
+
+def test_an_exchange_automatic_reply_subject_is_recognised():
+    parsed = parse_message(message("From: a@b.gov", "Subject: Automatic reply: What did you get done?"))
+
+    assert (parsed.kind, parsed.reason) == (Kind.AUTO_REPLY, "automatic reply subject")

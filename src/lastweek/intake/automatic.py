@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from lastweek.intake.mime import payload_bytes
 from lastweek.intake.structure import MAX_HEADER, Headers, Leaf, Part
 
+# Only subjects that servers write: a person's own subject ("On leave last week") is no signal.
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
-    r"out of (?:the )?office|ooo\b|away from (?:the )?office|on leave|on vacation|abwesend|"
-    r"abwesenheitsnotiz|réponse automatique|respuesta automática|absence)\b)",
+    r"^\s*\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
+    r"out of (?:the )?office\b|ooo\b|abwesenheitsnotiz|réponse automatique|respuesta automática)",
     re.IGNORECASE,
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
