@@ -164,7 +164,10 @@ def _body(
             )
         )
     if plain is not None:
-        return _text(plain, defects), attachments
+        text = _text(plain, defects)
+        # Some clients send an empty plain-text alternative next to the HTML that holds the answer.
+        if text.strip() or html is None:
+            return text, attachments
     if html is not None:
         return _clean_body(html_to_text(_decoded(html, defects))), attachments
     return None, attachments
