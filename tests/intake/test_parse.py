@@ -2,6 +2,10 @@
 the gateway's authentication verdict, and text safe to store."""
 
 import datetime as dt
+from email.utils import format_datetime, parsedate_to_datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lastweek.intake.parse import Kind, parse_message
 
@@ -122,3 +126,15 @@ def test_an_exchange_automatic_reply_subject_is_recognised():
     parsed = parse_message(message("From: a@b.gov", "Subject: Automatic reply: What did you get done?"))
 
     assert (parsed.kind, parsed.reason) == (Kind.AUTO_REPLY, "automatic reply subject")
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.integers(min_value=-12 * 60, max_value=14 * 60),
+)
+@settings(max_examples=200, deadline=None)
+def test_dates_read_the_same_as_the_stdlib_reads_them(moment, offset_minutes):
+    zone = dt.timezone(dt.timedelta(minutes=offset_minutes))
+    header = format_datetime(moment.replace(microsecond=0, tzinfo=zone))
+
+    assert parse_message(message("From: a@b.gov", f"Date: {header}")).date == parsedate_to_datetime(header)

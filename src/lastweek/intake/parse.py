@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -29,6 +29,17 @@ _ADDRESS = re.compile(
     r"<\s*(?:[^<>:@\s]*:)?([^<>\s@]+@[^<>\s@]+?)\s*>"  # <addr>, with an obsolete route stripped
     r"|(?<![^\s,;:<])([^\s<>@,;:\"()\[\]]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"  # a bare addr-spec
 )
+_RFC5322_DATE = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s+([+-])(\d{2})(\d{2})(?:\s|$)"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
+_ZONES: dict[int, timezone] = {0: UTC}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -241,16 +252,36 @@ def _references(headers: structure.Headers) -> tuple[str, ...]:
     return tuple(ids)[:_MAX_REFERENCES]
 
 
-def _date(value: object, defects: list[str]) -> datetime | None:
+def _date(value: str | None, defects: list[str]) -> datetime | None:
     if value is None:
         return None
+    text = value[:200]
+    found = _RFC5322_DATE.match(text)
+    if found is not None:
+        try:
+            return _common_date(found)
+        except (ValueError, KeyError):
+            pass  # e.g. 31 February: let the stdlib judge it
     try:
-        date = parsedate_to_datetime(str(value)[:200])
+        date = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         defects.append("unreadable Date")
         return None
     # "-0000" (RFC 5322: time zone unknown) parses naive; the time is UTC.
     return date if date.tzinfo is not None else date.replace(tzinfo=UTC)
+
+
+def _common_date(found: re.Match[str]) -> datetime:
+    """The usual "Mon, 30 Nov 2026 09:12:44 -0500" without the stdlib's general parser (a tenth of
+    the time; every reply has a Date)."""
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = found.groups()
+    offset = (int(zone_hours) * 60 + int(zone_minutes)) * (-1 if sign == "-" else 1)
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES.setdefault(offset, timezone(timedelta(minutes=offset)))
+    return datetime(
+        int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second or 0), tzinfo=zone
+    )
 
 
 def _authentication_failed(headers: structure.Headers) -> str | None:
