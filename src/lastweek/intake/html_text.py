@@ -17,17 +17,23 @@ _BLOCKS = "p,div,tr,h1,h2,h3,h4,h5,h6,table,ul,ol,dl,dt,dd,section,article,heade
 # Quoted history the clients mark in their HTML: Gmail, Apple Mail / Thunderbird (blockquote type=cite),
 # Yahoo. Outlook marks nothing reliable; its "From:/Sent:" header block is cut later from the text.
 _QUOTED = "div.gmail_quote,blockquote,div.yahoo_quoted,div.moz-cite-prefix"
+# Signatures the clients mark: Gmail, Outlook on the web and desktop, Thunderbird, Apple Mail.
+_SIGNATURES = (
+    "div.gmail_signature,[data-smartmail=gmail_signature],div#Signature,div#signature,"
+    "div.moz-signature,div#AppleMailSignature"
+)
 _INVISIBLE = "head,script,style,title,template,noscript"
 
 
 def html_to_text(html: str) -> str:
     """The visible text of an HTML body: block elements on their own lines, list items as "- " bullets,
-    images and scripts dropped, the quoted history that the client marked in its HTML removed."""
+    images and scripts dropped, the quoted history and the signature that the client marked in its
+    HTML removed."""
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
     if root is None:
         return ""
-    for node in tree.css(f"{_INVISIBLE},{_QUOTED}"):
+    for node in tree.css(f"{_INVISIBLE},{_QUOTED},{_SIGNATURES}"):
         node.decompose()
     for node in tree.css("li"):
         node.insert_before(f"{_BREAK}- ")
