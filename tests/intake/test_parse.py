@@ -138,3 +138,20 @@ def test_dates_read_the_same_as_the_stdlib_reads_them(moment, offset_minutes):
     header = format_datetime(moment.replace(microsecond=0, tzinfo=zone))
 
     assert parse_message(message("From: a@b.gov", f"Date: {header}")).date == parsedate_to_datetime(header)
+
+
+def test_a_delivery_receipt_is_an_automatic_reply_not_a_bounce():
+    raw = message(
+        "From: postmaster@agency.gov",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+        body="--r\r\n\r\nDelivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.agency.gov\r\n\r\nFinal-Recipient: rfc822; jane@agency.gov\r\n"
+        "Action: delivered\r\nStatus: 2.0.0\r\n\r\n--r--\r\n",
+    )
+    parsed = parse_message(raw)
+
+    assert (parsed.kind, parsed.reason, parsed.bounce_recipients) == (
+        Kind.AUTO_REPLY,
+        "delivery receipt (DSN)",
+        (),
+    )

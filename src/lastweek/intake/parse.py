@@ -103,7 +103,7 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     kind, reason, bounce = _kind(message, headers, leaves, body, subject, set(to_addresses))
     text = strip_signature(strip_quoted_reply(body)) if body is not None else ""
     if kind is Kind.ANSWER and body is None:
-        kind, reason = Kind.UNREADABLE, "no text body"
+        kind, reason = Kind.UNREADABLE, _no_text_reason(message, leaves)
     elif kind is Kind.ANSWER and not text:
         kind, reason = Kind.UNREADABLE, "no new text above the quoted message"
     return ParsedMessage(
@@ -137,10 +137,23 @@ def _kind(
     bounce = automatic.bounce(message, headers, leaves, body or "", subject, own)
     if bounce is not None:
         return Kind.BOUNCE, bounce.reason, bounce
-    auto = automatic.auto_reply_reason(headers, subject)
+    auto = automatic.report_notice(message, leaves, subject) or automatic.auto_reply_reason(headers, subject)
     if auto is not None:
         return Kind.AUTO_REPLY, auto, None
     return Kind.ANSWER, "reply text", None
+
+
+def _no_text_reason(message: structure.Part, leaves: list[structure.Leaf]) -> str:
+    """Why there is no text to read: encrypted or opaque-signed mail (common with PIV cards) says so."""
+    if message.content_type == "multipart/encrypted":
+        return "encrypted (PGP/MIME): no readable text"
+    for leaf in leaves:
+        if leaf.content_type in {"application/pkcs7-mime", "application/x-pkcs7-mime"}:
+            kind = (leaf.part.param("smime-type") or "").lower()
+            if kind == "signed-data":
+                return "S/MIME opaque-signed (signed-data): no readable text"
+            return "S/MIME encrypted (enveloped-data): no readable text"
+    return "no text body"
 
 
 def _body(
