@@ -13,7 +13,8 @@ _HISTORY_START = re.compile(
       | -{3,}\s*(?:forwarded|original)\s+(?:message|by)[^\n]*
       | begin\s+forwarded\s+message:
       | -{3,}[^\n]{0,200}\bwrote:?\s*-{3,}          # Lotus Notes: -----"Name" <a@b> wrote: -----
-      | [^\n]{1,200}\ wrote\ on\ [^\n]{4,80}:        # Lotus Notes: Name/Org wrote on 12/01/2026 09:00:00 AM:
+      # Lotus Notes: Name/Org wrote on 12/01/2026 09:00:00 AM:
+      | [^\n]{1,200}\ wrote\ on\ \d{1,4}[./-]\d{1,2}[./-]\d{1,4}[^\n]{0,40}:
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -63,7 +64,11 @@ def _attribution_at(lines: list[str], index: int) -> bool:
         return False
     for end in range(index, min(index + 3, len(lines))):
         # An attribution ends its last line with a colon: most lines are rejected without the regex.
-        if lines[end].rstrip().endswith(":") and _ATTRIBUTION.match("\n".join(lines[index : end + 1])):
+        if not lines[end].rstrip().endswith(":"):
+            continue
+        candidate = "\n".join(lines[index : end + 1])
+        # Every client puts the date in it; "On Friday the team wrote:" is part of an answer.
+        if _ATTRIBUTION.match(candidate) and any(character.isdigit() for character in candidate):
             return True
     return False
 
