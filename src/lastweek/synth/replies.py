@@ -167,7 +167,7 @@ def _fill(rng: random.Random, phrase: str) -> str:
         return phrase
     place = rng.choice(words.ACCENTED_PLACES) if rng.random() < 0.08 else rng.choice(words.PLACES)
     ssn = _ssn(rng) if "{ssn}" in phrase else ""
-    return phrase.format(n=rng.randint(2, 240), place=place, ssn=ssn)
+    return phrase.format(n=rng.randint(2, 240), k=rng.randint(2, 12), place=place, ssn=ssn)
 
 
 def _template_bullets(rng: random.Random) -> list[str]:

@@ -19,7 +19,7 @@ FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("infrastructure", ("transportation", "aviation", "engineers", "energy", "power", "park", "interior")),
 )
 
-# "{verb} {count} {object}" and free sentences per family; {n} is a number, {place} a city.
+# "{verb} {count} {object}" and free sentences per family; {n} is a count, {k} a small one, {place} a city.
 MISSION_WORK: dict[str, tuple[str, ...]] = {
     "benefits": (
         "Processed {n} disability claims in the appeals queue",
@@ -28,21 +28,21 @@ MISSION_WORK: dict[str, tuple[str, ...]] = {
         "Cleared the backlog of pending redeterminations for the {place} office",
         "Trained the new intake team on the claims system update",
         "Reviewed {n} overpayment waivers",
-        "Helped {n} claimants file online appeals",
+        "Helped {k} claimants file online appeals",
     ),
     "health": (
         "Saw {n} patients in the primary care clinic",
         "Finished the infection control audit for the {place} facility",
         "Reviewed {n} adverse event reports",
         "Updated the telehealth scheduling workflow",
-        "Completed {n} pharmacy inventory reconciliations",
+        "Completed {k} pharmacy inventory reconciliations",
         "Presented the patient safety findings to the quality board",
     ),
     "inspections": (
-        "Completed {n} on-site inspections in the {place} district",
+        "Completed {k} on-site inspections in the {place} district",
         "Closed {n} enforcement cases",
         "Drafted the findings letter for the {place} facility",
-        "Reviewed {n} corrective action plans",
+        "Reviewed {k} corrective action plans",
         "Wrote the monthly compliance summary",
         "Followed up on {n} open findings from last quarter",
     ),
@@ -58,7 +58,7 @@ MISSION_WORK: dict[str, tuple[str, ...]] = {
         "Ran the calibration series on the new instruments",
         "Submitted the manuscript on the {place} field data",
         "Processed {n} survey returns through the edit checks",
-        "Reviewed {n} proposals for the science panel",
+        "Reviewed {k} proposals for the science panel",
         "Published the quarterly data release",
         "Gave the Wednesday seminar on measurement uncertainty",
     ),
@@ -71,7 +71,7 @@ MISSION_WORK: dict[str, tuple[str, ...]] = {
         "Updated the equipment status tracker",
     ),
     "infrastructure": (
-        "Inspected {n} bridges in the {place} district",
+        "Inspected {k} bridges in the {place} district",
         "Reviewed the contractor's schedule for the runway project",
         "Processed {n} permit applications",
         "Walked the levee segment near {place} with the geotech team",
@@ -85,14 +85,14 @@ COMMON_WORK: tuple[str, ...] = (
     "Completed the annual cybersecurity awareness training",
     "Reviewed {n} contract invoices",
     "Drafted the briefing memo for leadership",
-    "Onboarded {n} new team members",
-    "Answered {n} congressional correspondence items",
+    "Onboarded {k} new team members",
+    "Answered {k} congressional correspondence items",
     "Updated the team's standard operating procedures",
     "Attended the all-hands and shared the notes with the team",
     "Reconciled the travel card statements",
     "Prepared the budget justification tables",
     "Finished my performance self-assessment",
-    "Responded to {n} FOIA requests",
+    "Responded to {k} FOIA requests",
     "Covered the front desk for a colleague on leave",
 )
 PLACES: tuple[str, ...] = (
