@@ -63,7 +63,10 @@ def _attribution_at(lines: list[str], index: int) -> bool:
     if head[:2] not in {"on", "le", "am", "el", "op", "il"}:
         return False
     for end in range(index, min(index + 3, len(lines))):
-        # An attribution ends its last line with a colon: most lines are rejected without the regex.
+        # A wrapped attribution runs over adjacent lines: a blank or quoted line ends it.
+        if end > index and (not lines[end].strip() or lines[end].lstrip().startswith(">")):
+            return False
+        # It ends its last line with a colon: most lines are rejected without the regex.
         if not lines[end].rstrip().endswith(":"):
             continue
         candidate = "\n".join(lines[index : end + 1])

@@ -200,16 +200,21 @@ def _layout(rng: random.Random, bullets: list[str]) -> tuple[list[str], list[str
         written = [bullet + "." for bullet in bullets]
         lines.extend(written)
     elif style == "prose":
-        sentence = "Last week I " + ", ".join(b[0].lower() + b[1:] for b in bullets[:-1])
-        sentence += (" and " if len(bullets) > 1 else "") + bullets[-1][0].lower() + bullets[-1][1:] + "."
-        if len(bullets) == 1:
-            sentence = "Last week I " + bullets[0][0].lower() + bullets[0][1:] + "."
+        items = [_lower_first(bullet) for bullet in bullets]
+        sentence = (
+            "Last week I " + (", ".join(items[:-1]) + " and " if len(items) > 1 else "") + items[-1] + "."
+        )
         written = [sentence]
         lines.extend(textwrap.wrap(sentence, 72, break_on_hyphens=False))
     else:
         written = list(bullets)
         lines.extend(f"{_mark(style, index)} {bullet}" for index, bullet in enumerate(bullets))
     return lines, written
+
+
+def _lower_first(text: str) -> str:
+    """'Reviewed the plan' as it reads mid-sentence; acronyms ('CUI: …', 'FOIA') stay as they are."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
 def _mark(style: str, index: int) -> str:
