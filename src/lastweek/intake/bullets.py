@@ -42,7 +42,7 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 
 def _paragraph_bullets(lines: list[str]) -> list[str]:
-    while lines and _is_preamble(lines[0]):
+    while lines and _is_preamble(lines[0], lines[1] if len(lines) > 1 else ""):
         lines = lines[1:]
     if not lines:
         return []
@@ -80,9 +80,16 @@ def _marked(lines: list[str]) -> list[str]:
     return [_clean(bullet) for bullet in bullets]
 
 
-def _is_preamble(line: str) -> bool:
+def _is_preamble(line: str, following: str) -> bool:
+    """A greeting, or an introduction ending in a colon ("Last week I:"), unless the next line goes on
+    with the same sentence (prose wrapped just after a colon)."""
     stripped = line.strip()
-    return bool(_GREETING.match(stripped)) or (stripped.endswith(":") and not _MARK.match(line))
+    if _GREETING.match(stripped):
+        return True
+    if not stripped.endswith(":") or _MARK.match(line):
+        return False
+    next_start = following.lstrip()[:1]
+    return not next_start or not next_start.islower() or bool(_MARK.match(following))
 
 
 def _clean(text: str) -> str:
