@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cycle_open.py
 	$(BIN)/python bench/submissions.py
 	$(BIN)/python bench/compliance.py
+	$(BIN)/python bench/parse.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
