@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from lastweek.access.figures import FigureScope, figure_scope
 from lastweek.compliance.rollup import agency_rollups, unit_rollups
-from lastweek.compliance.scope import FigureScope, figure_scope
 from lastweek.compliance.status import Counts
 from lastweek.directives.models import Cycle
 from lastweek.org.models import Agency, Unit

@@ -18,10 +18,10 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from lastweek.access.figures import FigureScope, figure_scope
 from lastweek.access.scopes import employee_filter, linked_employee
 from lastweek.compliance import exports
 from lastweek.compliance.rollup import agency_rollups, unit_rollups
-from lastweek.compliance.scope import FigureScope, figure_scope
 from lastweek.compliance.status import Counts, Status, count_rows, status_table
 from lastweek.compliance.summaries import ensure_current
 from lastweek.dashboard.figures import (

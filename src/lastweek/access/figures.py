@@ -1,4 +1,4 @@
-"""Whose compliance figures a user may see, from the grants `access` keeps.
+"""Whose compliance figures a user may see: the grants, and a manager's own unit.
 
 - An organization-wide grant of any role below: every agency and unit.
 - An agency grant: that agency and all its units.
