@@ -70,6 +70,8 @@ DKIM_SELECTOR = env_str("LASTWEEK_DKIM_SELECTOR", "lastweek")
 DKIM_DOMAIN = env_str("LASTWEEK_DKIM_DOMAIN", MAIL_DOMAIN)
 # Messages per second handed to the mail server when sending requests (0: no limit).
 SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
+# Incoming mail (`lastweek smtpd`): the largest message accepted, in bytes (larger ones get a 552).
+SMTPD_MAX_SIZE = env_int("LASTWEEK_SMTPD_MAX_SIZE", 10 * 1024 * 1024)
 
 # Background jobs and schedules: huey on SQLite in the data directory, or Redis when REDIS_URL is set.
 HUEY = {
@@ -93,6 +95,7 @@ INSTALLED_APPS = [
     "lastweek.access",
     "lastweek.directives",
     "lastweek.reports",
+    "lastweek.intake",
     "lastweek.goals",
     "lastweek.synth",
     "huey.contrib.djhuey",

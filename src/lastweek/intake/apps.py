@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "lastweek.intake"
+    verbose_name = "Email intake"

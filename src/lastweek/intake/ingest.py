@@ -1,0 +1,224 @@
+"""`lastweek ingest PATH`: a mailbox (mbox, Maildir, folder of .eml) imported end to end.
+
+Worker processes read, hash and parse chunks of messages (parse_message is pure); this process
+attributes each chunk, submits its answers in bulk (`reports.submit_many`) and writes its raw messages
+with their outcome (COPY on PostgreSQL), all in one transaction per chunk. So an interrupted import
+leaves whole chunks behind, and running it again skips every message already stored (same bytes, same
+Message-ID): nothing is written twice and nothing is lost.
+
+Received time, which decides lateness, is the message's Date header; when that is missing or in the
+future, the file's modification time (Maildir, .eml), else the time of the import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from lastweek.intake.actions import Outcome, Tally, decide, received_time
+from lastweek.intake.attribute import Candidate
+from lastweek.intake.mailboxes import Entry, Read, entries, read_entries
+from lastweek.intake.models import InboundMessage
+
+logger = logging.getLogger(__name__)
+
+try:  # what a COPY raises on a duplicate: the driver's own error, not Django's wrapper
+    from psycopg import IntegrityError as DatabaseIntegrityError
+except ImportError:  # pragma: no cover
+    DatabaseIntegrityError = IntegrityError
+
+CHUNK_SIZE = 1_000
+_COLUMNS = (
+    "raw",
+    "sha256",
+    "message_id",
+    "size",
+    "envelope_from",
+    "envelope_to",
+    "source",
+    "source_ref",
+    "received_at",
+    "state",
+    "reason",
+    "detail",
+    "kind",
+    "attributed_by",
+    "assignment_id",
+    "report_id",
+    "processed_at",
+)
+
+
+@dataclass
+class IngestResult:
+    tally: Tally
+    seen: int = 0
+    already_stored: int = 0
+    unreadable_files: int = 0
+    stopped: bool = False
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def ingest(
+    path: Path,
+    *,
+    jobs: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> IngestResult:
+    """Import every message of the mailbox at `path`; return what became of them.
+
+    `jobs` worker processes parse (1: parse in this process, no pool). `progress` is called with the
+    number of messages handled so far after each chunk.
+    """
+    jobs = jobs or default_jobs()
+    result = IngestResult(Tally())
+    chunks = _chunks(entries(path), chunk_size)
+    for reads in _parsed_chunks(chunks, jobs):
+        _write_chunk(reads, result)
+        if progress is not None:
+            progress(result.seen)
+        if should_stop():
+            result.stopped = True
+            break
+    return result
+
+
+def _chunks(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _parsed_chunks(chunks: Iterator[list[Entry]], jobs: int) -> Iterator[list[Read | tuple[str, str]]]:
+    """Chunks parsed on `jobs` processes, in order, with a few chunks in flight per worker (bounded
+    memory: the mailbox is never read whole)."""
+    if jobs == 1:
+        for chunk in chunks:
+            yield read_entries(chunk)
+        return
+    # spawn: the workers import only the pure parser, never this process's database connection.
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(read_entries, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _write_chunk(reads: list[Read | tuple[str, str]], result: IngestResult) -> None:
+    result.seen += len(reads)
+    messages = []
+    for read in reads:
+        if isinstance(read, Read):
+            messages.append(read)
+        else:
+            result.unreadable_files += 1
+            logger.warning("Skipped %s: %s", *read)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                fresh = _not_stored(messages)
+                tally = _decide_and_store(fresh) if fresh else Tally()
+            break
+        except (IntegrityError, DatabaseIntegrityError):
+            # Another writer (the SMTP server, a second import) stored one of them meanwhile:
+            # the retry sees it as already stored.
+            if attempt:
+                raise
+    result.already_stored += len(messages) - len(fresh)
+    result.tally.merge(tally)
+
+
+def _not_stored(messages: list[Read]) -> list[Read]:
+    """The messages of a chunk not stored yet, once each."""
+    stored = set(
+        InboundMessage.objects.filter(sha256__in={m.sha256 for m in messages}).values_list(
+            "sha256", "message_id"
+        )
+    )
+    fresh: dict[tuple[str, str], Read] = {}
+    for message in messages:
+        identity = (message.sha256, message.key)
+        if identity not in stored and identity not in fresh:
+            fresh[identity] = message
+    return list(fresh.values())
+
+
+def _decide_and_store(messages: list[Read]) -> Tally:
+    now = timezone.now()
+    candidates = [
+        Candidate(
+            message.parsed,
+            (),
+            received_time(message.parsed, _file_time(message.mtime) or now, now),
+        )
+        for message in messages
+    ]
+    outcomes = decide(candidates, [(m.key, m.sha256) for m in messages])
+    rows = [
+        _row(message, candidate, outcome, now)
+        for message, candidate, outcome in zip(messages, candidates, outcomes, strict=True)
+    ]
+    _write_rows(rows)
+    tally = Tally()
+    for outcome in outcomes:
+        tally.add(outcome)
+    return tally
+
+
+def _file_time(mtime: float | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(mtime, tz=dt.UTC) if mtime is not None else None
+
+
+def _row(message: Read, candidate: Candidate, outcome: Outcome, now: dt.datetime) -> tuple:
+    adapt = connection.ops.adapt_datetimefield_value
+    return (
+        message.raw,
+        message.sha256,
+        message.key,
+        len(message.raw),
+        "",
+        "",
+        InboundMessage.Source.IMPORT,
+        message.ref[:500],
+        adapt(candidate.received_at),
+        outcome.state,
+        outcome.reason,
+        outcome.detail,
+        str(outcome.kind),
+        outcome.attributed_by,
+        outcome.assignment_id,
+        outcome.report_id,
+        adapt(now),
+    )
+
+
+def _write_rows(rows: list[tuple]) -> None:
+    table = InboundMessage._meta.db_table
+    names = ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(_COLUMNS))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
