@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
@@ -68,6 +68,7 @@ class _Accepted:
     too_many: bool
     is_current: bool = False
     wins: bool = False
+    superseded_at: int | None = None  # the index of the batch answer that took over as current
     report_id: int = 0
     receipt_code: str = ""
 
@@ -122,9 +123,10 @@ def _submit_batch(
     stored: list[_Accepted] = []
     first_of_source: dict[str, _Accepted] = {}
     repeats: list[tuple[int, _Accepted]] = []  # a source message twice in one batch: stored once
+    stored_before: list[tuple[int, Receipt]] = []
     for index, submission in enumerate(submissions):
         if submission.source_id in existing:
-            results[index] = existing[submission.source_id]
+            stored_before.append((index, existing[submission.source_id]))
             continue
         if earlier := first_of_source.get(submission.source_id):
             repeats.append((index, earlier))
@@ -137,14 +139,20 @@ def _submit_batch(
         stored.append(item)
         if submission.source_id:
             first_of_source[submission.source_id] = item
+    superseded: dict[int, int] = {}
     if stored:
-        _decide_current(stored)
+        superseded = _decide_current(stored)
         _assign_receipt_codes(stored)
         _insert(stored, channel)
     for item in stored:
         results[item.index] = _as_receipt(item)
+    # A duplicate's receipt tells whether the answer counted at that point, as submit() would.
+    for index, receipt in stored_before:
+        taken_over = superseded.get(receipt.report_id, len(submissions)) < index
+        results[index] = replace(receipt, is_current=receipt.is_current and not taken_over)
     for index, earlier in repeats:
-        results[index] = _as_receipt(earlier, duplicate=True)
+        counted = earlier.wins and (earlier.superseded_at is None or earlier.superseded_at > index)
+        results[index] = replace(_as_receipt(earlier, duplicate=True), is_current=counted)
     return results
 
 
@@ -191,9 +199,10 @@ def _existing_receipts(channel: str, source_ids: set[str]) -> dict[str, Receipt]
     return {report.source_id: _receipt(report, report.bullet_count, duplicate=True) for report in reports}
 
 
-def _decide_current(items: list[_Accepted]) -> None:
+def _decide_current(items: list[_Accepted]) -> dict[int, int]:
     """Which answer each assignment counts, exactly as one submit() after another would leave it: the
-    row locks serialise against other writers, and the later of equals wins as in submit()."""
+    row locks serialise against other writers, and the later of equals wins as in submit(). Returns the
+    stored reports no longer current, each with the index of the answer that took over."""
     assignment_ids = sorted({item.submission.assignment.pk for item in items})
     # Locked in id order, so two batches touching the same people cannot deadlock.
     list(Assignment.objects.select_for_update().filter(pk__in=assignment_ids).order_by("pk").values("pk"))
@@ -203,7 +212,7 @@ def _decide_current(items: list[_Accepted]) -> None:
             assignment_id__in=assignment_ids, is_current=True
         ).values_list("pk", "assignment_id", "on_time", "received_at")
     }
-    superseded: list[int] = []
+    superseded: dict[int, int] = {}
     for item in items:
         assignment_id = item.submission.assignment.pk
         held = current.get(assignment_id)
@@ -213,12 +222,14 @@ def _decide_current(items: list[_Accepted]) -> None:
         if held is not None:
             if isinstance(held[2], _Accepted):
                 held[2].is_current = False
+                held[2].superseded_at = item.index
             else:
-                superseded.append(held[2])
+                superseded[held[2]] = item.index
         item.is_current = True
         current[assignment_id] = (item.on_time, item.submission.received_at, item)
     if superseded:
-        Report.objects.filter(pk__in=superseded).update(is_current=False)
+        Report.objects.filter(pk__in=list(superseded)).update(is_current=False)
+    return superseded
 
 
 def _assign_receipt_codes(items: list[_Accepted]) -> None:
