@@ -58,6 +58,7 @@ class RawWriter:
         self.on_commit = on_commit
         self.thread = threading.Thread(target=self._run, name="raw-writer", daemon=True)
         self.committed = 0
+        self.groups = 0
 
     def start(self) -> None:
         self.thread.start()
@@ -105,6 +106,7 @@ class RawWriter:
                 pending.loop.call_soon_threadsafe(_fail, pending.done, error)
             return
         self.committed += len(group)
+        self.groups += 1
         for pending in group:
             pending.loop.call_soon_threadsafe(_succeed, pending.done)
         self.on_commit()
@@ -139,8 +141,9 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = bytes(envelope.original_content or b"")
+        sender = "" if envelope.mail_from in (None, "<>") else envelope.mail_from  # <>: a bounce
         try:
-            await self.writer.store(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+            await self.writer.store(raw, sender, list(envelope.rcpt_tos))
         except Exception:
             return "451 4.3.0 Could not store the message just now; please try again later"
         return "250 2.0.0 Message accepted"
