@@ -1,0 +1,84 @@
+"""Removing the quoted history under a reply: the header blocks and markers the common mail clients write
+above the message they quote, forwarded blocks, and `>` quoting. Pure functions over text."""
+
+from __future__ import annotations
+
+import re
+
+# A line that starts the quoted or forwarded history: everything from it down is not the new reply.
+_HISTORY_START = re.compile(
+    r"""^\s*(?:
+        -{2,}\s*(?:original\s+message|ursprüngliche\s+nachricht|message\s+d'origine|mensaje\s+original)\s*-{2,}
+      | -{2,}\s*forwarded\s+message\s*-{2,}
+      | -{3,}\s*(?:forwarded|original)\s+(?:message|by)[^\n]*
+      | begin\s+forwarded\s+message:
+      | -{3,}[^\n]{0,200}\bwrote:?\s*-{3,}          # Lotus Notes: -----"Name" <a@b> wrote: -----
+      | [^\n]{1,200}\ wrote\ on\ [^\n]{4,80}:        # Lotus Notes: Name/Org wrote on 12/01/2026 09:00:00 AM:
+    )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# "On Mon, Dec 1, 2026 at 9:00 AM Jane <jane@x.gov> wrote:" (Gmail, Apple, Thunderbird) may wrap over up to
+# three lines; other languages' forms of it too.
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:on|le|am|el|op|il)\s.{0,400}?(?:wrote|a\sécrit|schrieb|escribió|schreef|ha\sscritto)\s*:\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+# Outlook's header block: "From:" then, within a few lines, "Sent:" or "Date:" (bold in its HTML: *From:*).
+_HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|van)\s*:\*?\s", re.IGNORECASE)
+_HEADER_SENT = re.compile(
+    r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado|to|subject|cc)\s*:\*?\s", re.IGNORECASE
+)
+_HEADER_DATE = re.compile(
+    r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado|subject|betreff|objet|asunto)\s*:", re.IGNORECASE
+)
+_RULE = re.compile(r"^\s*(?:_{8,}|-{8,})\s*$")
+_QUOTED_LINE = re.compile(r"^\s*>")
+
+
+def strip_quoted_reply(text: str) -> str:
+    """The new text of a reply: cut at the first line where quoted or forwarded history starts, with the
+    `>`-quoted lines left above it (interleaved quoting) removed too."""
+    lines = text.split("\n")
+    cut = _history_start(lines)
+    kept = [line for line in lines[:cut] if not _QUOTED_LINE.match(line)]
+    return "\n".join(kept).strip()
+
+
+def _history_start(lines: list[str]) -> int:
+    for index, line in enumerate(lines):
+        if not line or line.isspace():
+            continue
+        if _HISTORY_START.match(line):
+            return _before_rule(lines, index)
+        if _HEADER_FROM.match(line) and _header_block_follows(lines, index):
+            return _before_rule(lines, index)
+        if _attribution_at(lines, index):
+            return index
+    return len(lines)
+
+
+def _attribution_at(lines: list[str], index: int) -> bool:
+    head = lines[index].lstrip()[:3].lower()
+    if head[:2] not in {"on", "le", "am", "el", "op", "il"}:
+        return False
+    for length in (1, 2, 3):
+        candidate = "\n".join(lines[index : index + length])
+        if _ATTRIBUTION.match(candidate):
+            return True
+    return False
+
+
+def _header_block_follows(lines: list[str], index: int) -> bool:
+    """An Outlook header block has Sent, Date or Subject within the next few non-empty lines, which
+    are all header lines (a sentence starting "From: the field office..." is not followed by them)."""
+    following = [line for line in lines[index + 1 : index + 8] if line.strip()][:4]
+    headers = [line for line in following if _HEADER_SENT.match(line)]
+    return any(_HEADER_DATE.match(line) for line in headers)
+
+
+def _before_rule(lines: list[str], index: int) -> int:
+    """Include the rule Outlook draws above its header block in what is cut."""
+    previous = index - 1
+    while previous >= 0 and not lines[previous].strip():
+        previous -= 1
+    return previous if previous >= 0 and _RULE.match(lines[previous]) else index
