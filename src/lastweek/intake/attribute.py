@@ -23,10 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 
 from lastweek.directives.models import Assignment, Cycle, RequestMail
 from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import Kind, ParsedMessage
+from lastweek.org.models import Employee
+from lastweek.reports.bulk import id_filter
 
 TOKEN = "token"
 IN_REPLY_TO = "in_reply_to"
@@ -87,17 +90,23 @@ class _Lookups:
     """Everything the batch needs from the database, read up front."""
 
     def __init__(self, candidates: Sequence[Candidate]) -> None:
+        # Each lookup only for the messages the one before left unattributed: most replies carry a
+        # token, and their In-Reply-To and From need not be looked up at all.
         self.tokens = [token_assignment_ids([*c.envelope_to, *c.parsed.to_addresses]) for c in candidates]
-        message_ids = {normalize_message_id(m) for c in candidates for m in _referenced_ids(c.parsed)}
-        self.requests = dict(
-            RequestMail.objects.filter(message_id__in=message_ids).values_list("message_id", "assignment_id")
-        )
-        wanted = {i for ids in self.tokens for i in ids} | set(self.requests.values())
-        self.assignees: dict[int, str] = dict(
-            Assignment.objects.filter(pk__in=wanted).values_list("pk", "employee__email")
-        )
-        addresses = {a.lower() for c in candidates for a in _person_addresses(c.parsed)}
+        self.assignees = _assignee_addresses({i for ids in self.tokens for i in ids})
+        rest = [c for c, ids in zip(candidates, self.tokens, strict=True) if not self._known(ids)]
+        message_ids = {normalize_message_id(m) for c in rest for m in _referenced_ids(c.parsed)}
+        self.requests = _request_assignments(message_ids)
+        self.assignees |= _assignee_addresses(set(self.requests.values()) - set(self.assignees))
+        rest = [c for c in rest if not self._known(self._referenced_assignments(c.parsed))]
+        addresses = {a.lower() for c in rest for a in _person_addresses(c.parsed)}
         self.open_assignments = _open_assignments(addresses)
+
+    def _known(self, assignment_ids: Iterable[int | None]) -> bool:
+        return any(assignment_id in self.assignees for assignment_id in assignment_ids)
+
+    def _referenced_assignments(self, parsed: ParsedMessage) -> list[int | None]:
+        return [self.requests.get(normalize_message_id(m)) for m in _referenced_ids(parsed)]
 
     def attribute(self, candidate: Candidate, tokens: list[int]) -> Attribution:
         parsed = candidate.parsed
@@ -105,8 +114,7 @@ class _Lookups:
         known = [assignment_id for assignment_id in tokens if assignment_id in self.assignees]
         if known:
             return self._by_token(known[0], sender, parsed)
-        for message_id in _referenced_ids(parsed):
-            assignment_id = self.requests.get(normalize_message_id(message_id))
+        for assignment_id in self._referenced_assignments(parsed):
             if assignment_id is not None and assignment_id in self.assignees:
                 return Attribution(assignment_id, IN_REPLY_TO)
         if parsed.kind == Kind.BOUNCE:
@@ -185,6 +193,32 @@ def _person_addresses(parsed: ParsedMessage) -> tuple[str, ...]:
     if parsed.kind == Kind.BOUNCE:
         return parsed.bounce_recipients
     return (parsed.from_address,) if parsed.from_address else ()
+
+
+def _assignee_addresses(assignment_ids: set[int]) -> dict[int, str]:
+    """Each existing assignment's employee address."""
+    if not assignment_ids:
+        return {}
+    where, params = id_filter("a.id", assignment_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, e.email FROM {Assignment._meta.db_table} a"
+            f" JOIN {Employee._meta.db_table} e ON e.id = a.employee_id WHERE {where}",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+def _request_assignments(message_ids: set[str]) -> dict[str, int]:
+    """The assignment of each request mail among these Message-IDs."""
+    if not message_ids:
+        return {}
+    where, params = id_filter("message_id", message_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT message_id, assignment_id FROM {RequestMail._meta.db_table} WHERE {where}", params
+        )
+        return dict(cursor.fetchall())
 
 
 def _open_assignments(addresses: set[str]) -> dict[str, list[tuple[int, int, dt.datetime]]]:

@@ -13,13 +13,9 @@ future, the file's modification time (Maildir, .eml), else the time of the impor
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
-import multiprocessing
 import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +24,9 @@ from django.utils import timezone
 
 from lastweek.intake.actions import Outcome, Tally, decide, received_time
 from lastweek.intake.attribute import Candidate
-from lastweek.intake.mailboxes import Entry, Read, entries, read_entries
+from lastweek.intake.mailboxes import Read, entries, parsed_chunks
 from lastweek.intake.models import InboundMessage
+from lastweek.reports.bulk import id_filter
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +85,7 @@ def ingest(
     """
     jobs = jobs or default_jobs()
     result = IngestResult(Tally())
-    chunks = _chunks(entries(path), chunk_size)
-    for reads in _parsed_chunks(chunks, jobs):
+    for reads in parsed_chunks(entries(path), jobs, chunk_size):
         _write_chunk(reads, result)
         if progress is not None:
             progress(result.seen)
@@ -97,30 +93,6 @@ def ingest(
             result.stopped = True
             break
     return result
-
-
-def _chunks(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
-def _parsed_chunks(chunks: Iterator[list[Entry]], jobs: int) -> Iterator[list[Read | tuple[str, str]]]:
-    """Chunks parsed on `jobs` processes, in order, with a few chunks in flight per worker (bounded
-    memory: the mailbox is never read whole)."""
-    if jobs == 1:
-        for chunk in chunks:
-            yield read_entries(chunk)
-        return
-    # spawn: the workers import only the pure parser, never this process's database connection.
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[Future] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(read_entries, chunk))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
 
 def _write_chunk(reads: list[Read | tuple[str, str]], result: IngestResult) -> None:
@@ -149,11 +121,12 @@ def _write_chunk(reads: list[Read | tuple[str, str]], result: IngestResult) -> N
 
 def _not_stored(messages: list[Read]) -> list[Read]:
     """The messages of a chunk not stored yet, once each."""
-    stored = set(
-        InboundMessage.objects.filter(sha256__in={m.sha256 for m in messages}).values_list(
-            "sha256", "message_id"
+    where, params = id_filter("sha256", {m.sha256 for m in messages})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sha256, message_id FROM {InboundMessage._meta.db_table} WHERE {where}", params
         )
-    )
+        stored = set(cursor.fetchall())
     fresh: dict[tuple[str, str], Read] = {}
     for message in messages:
         identity = (message.sha256, message.key)

@@ -8,9 +8,13 @@ that parses them; an mbox is split here, one message at a time, and never read w
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
 import os
 import re
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,3 +184,25 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
         key = message_key(header_message_id(raw))
         done.append(Read(entry.ref, raw, sha256, key, parse_message(raw), entry.mtime))
     return done
+
+
+def parsed_chunks(
+    items: Iterable[Entry], jobs: int, chunk_size: int
+) -> Iterator[list[Read | tuple[str, str]]]:
+    """The messages read and parsed in chunks on `jobs` processes, in order, with a few chunks in flight
+    per worker (bounded memory: the mailbox is never read whole). `jobs` 1 parses in this process."""
+    iterator = iter(items)
+    chunks = iter(lambda: list(itertools.islice(iterator, chunk_size)), [])
+    if jobs == 1:
+        for chunk in chunks:
+            yield read_entries(chunk)
+        return
+    # spawn: a worker starts clean, without a copy of this process's database connections.
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(read_entries, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
