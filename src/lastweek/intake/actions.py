@@ -230,8 +230,10 @@ def process_stored(
     limit: int | None = None,
     on_batch: Callable[[Tally], None] | None = None,
     parse: Callable[[bytes], ParsedMessage] = parse_message,
+    ids: Sequence[int] | None = None,
 ) -> Tally:
-    """Parse and attribute again every stored message in `state`, batch by batch; return the counts.
+    """Parse and attribute again every stored message in `state` (or, with `ids`, those messages
+    whatever their state), batch by batch; return the counts.
 
     Each batch is one transaction: its reports, marks and new states commit together, so a run that
     is stopped can simply be started again.
@@ -242,9 +244,11 @@ def process_stored(
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
         with transaction.atomic():
+            chosen = InboundMessage.objects.filter(pk__in=ids) if ids is not None else None
+            chosen = chosen if chosen is not None else InboundMessage.objects.filter(state=state)
             rows = list(
-                InboundMessage.objects.select_for_update(skip_locked=connection.vendor == "postgresql")
-                .filter(state=state, id__gt=last_id)
+                chosen.select_for_update(skip_locked=connection.vendor == "postgresql")
+                .filter(id__gt=last_id)
                 .order_by("id")
                 .values_list("id", "raw", "sha256", "message_id", "envelope_to", "received_at")[:size]
             )
