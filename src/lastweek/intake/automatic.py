@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.message import Message
 
-from lastweek.intake.mime import MAX_HEADER, Headers, Leaf, payload_bytes
+from lastweek.intake.mime import payload_bytes
+from lastweek.intake.structure import MAX_HEADER, Headers, Leaf, Part
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
@@ -28,6 +28,7 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(r"<?([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?")
+_FOLD = re.compile(r"\r?\n[ \t]+")
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _SMTP_CODE = re.compile(r"\b(?:smtp;|[45]\d\d[ -])", re.IGNORECASE)
 _MESSAGE_ID_HEADER = re.compile(r"^message-id:\s*<?([^<>\s]+)>?", re.IGNORECASE | re.MULTILINE)
@@ -66,14 +67,14 @@ def auto_reply_reason(headers: Headers, subject: str) -> str | None:
 
 
 def bounce(
-    message: Message, headers: Headers, leaves: Iterable[Leaf], body: str, subject: str, own: set[str]
+    message: Part, headers: Headers, leaves: Iterable[Leaf], body: str, subject: str, own: set[str]
 ) -> Bounce | None:
     """The bounce this message is, or None. `own` holds the addresses the bounce was sent to (the reply
     address), which are never the failed recipient."""
     leaves = list(leaves)
     defects: list[str] = []
-    content_type = message.get_content_type()
-    report_type = str(message.get_param("report-type", "") or "").lower()
+    content_type = message.content_type
+    report_type = (message.param("report-type") or "").lower()
     if content_type == "multipart/report" and report_type in {"delivery-status", ""}:
         status_leaf = next((leaf for leaf in leaves if leaf.content_type == "message/delivery-status"), None)
         if status_leaf is not None or report_type == "delivery-status":
@@ -131,17 +132,12 @@ def _status_blocks(leaf: Leaf | None, defects: list[str]) -> list[dict[str, str]
     """The per-recipient field blocks of a message/delivery-status part, as lower-cased field names."""
     if leaf is None:
         return []
-    payload = leaf.part.get_payload()
-    if isinstance(payload, list):
-        return [
-            {key.lower(): " ".join(str(value).split()) for key, value in block.items()} for block in payload
-        ]
     text = payload_bytes(leaf.part, defects).decode("utf-8", errors="replace")
     blocks: list[dict[str, str]] = []
     for chunk in re.split(r"\r?\n\s*\r?\n", text):
         fields = dict(
             (name.strip().lower(), value.strip())
-            for name, _, value in (line.partition(":") for line in chunk.splitlines())
+            for name, _, value in (line.partition(":") for line in _FOLD.sub(" ", chunk).splitlines())
             if value
         )
         if fields:
@@ -168,13 +164,11 @@ def _text_recipients(body: str, own: set[str]) -> list[str]:
 def _original_ids(leaves: list[Leaf], body: str, defects: list[str]) -> tuple[str, ...]:
     ids: list[str] = []
     for leaf in leaves:
-        if leaf.content_type == "message/rfc822":
-            inner = leaf.part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                ids.extend(_MESSAGE_ID_HEADER.findall(f"Message-ID: {inner[0].get('message-id', '')}"))
-        elif leaf.content_type == "text/rfc822-headers":
-            text = payload_bytes(leaf.part, defects).decode("utf-8", errors="replace")
-            ids.extend(_MESSAGE_ID_HEADER.findall(text))
+        if leaf.content_type in {"message/rfc822", "text/rfc822-headers"}:
+            # Only the returned message's own header block: a Message-ID quoted in its body is not it.
+            text = payload_bytes(leaf.part, defects)[: MAX_HEADER * 4].decode("utf-8", errors="replace")
+            head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+            ids.extend(_MESSAGE_ID_HEADER.findall(head))
     if not ids:
         ids.extend(_MESSAGE_ID_HEADER.findall(body))
     return tuple(dict.fromkeys(identifier for identifier in ids if "@" in identifier))

@@ -1,6 +1,6 @@
-"""Hardened reading of MIME structure, transfer encodings, charsets and headers on top of the stdlib parser
-(`policy.compat32`, about eight times faster than `policy.default` here). Pure functions: every repair is
-noted in a list of defects instead of raising."""
+"""Hardened decoding of what the MIME structure holds: transfer encodings (broken base64 repaired),
+charsets (missing, unknown or wrong ones fall back sensibly), and header text (RFC 2047 words, raw
+8-bit bytes). Pure functions: every repair is noted in a list of defects instead of raising."""
 
 from __future__ import annotations
 
@@ -9,21 +9,11 @@ import codecs
 import functools
 import quopri
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from email import message_from_bytes
 from email.header import decode_header
-from email.message import Message
-from email.policy import compat32
 
-# Enough for any real reply; a hostile message with thousands of nested parts is cut, not walked.
-MAX_DEPTH = 12
-MAX_PARTS = 200
-# Header values past this are cut before any regular expression sees them.
-MAX_HEADER = 16_384
+from lastweek.intake.structure import MAX_HEADER, Part
 
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
-_BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.MULTILINE)
 _ENCODED_WORD = "=?"
 
 # Names mail software declares that Python's codecs do not know, and the WHATWG rule that a declared
@@ -47,90 +37,15 @@ _SEVEN_BIT_ENCODINGS = ("iso2022", "utf-7", "hz")
 _SINGLE_BYTE_WESTERN = {"cp1252", "iso8859-15", "iso8859-1", "mac-roman"}
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    """One non-multipart part, in document order, with where it sits."""
-
-    part: Message
-    content_type: str
-    inside_alternative: bool
-    depth: int
-
-
-def read_message(raw: bytes, defects: list[str]) -> Message:
-    """The parsed message; a multipart whose boundary is missing is re-read with the one its body uses."""
-    message = message_from_bytes(raw, policy=compat32)
-    if message.get_content_maintype() == "multipart" and not message.is_multipart():
-        repaired = _with_found_boundary(message, defects)
-        if repaired is not None:
-            return repaired
-    return message
-
-
-def _with_found_boundary(message: Message, defects: list[str]) -> Message | None:
-    body = payload_bytes(message, defects, decode=False)
-    declared = message.get_boundary()
-    found = _BOUNDARY_LINE.search(body)
-    if found is None:
-        defects.append("multipart without parts")
-        return None
-    boundary = found.group(1).decode("ascii")
-    if declared and boundary.rstrip("-") == declared:
-        return None
-    defects.append("missing boundary" if not declared else "wrong boundary")
-    message.set_boundary(boundary) if declared else message.set_param("boundary", boundary)
-    header_end = _header_end(message)
-    return message_from_bytes(header_end + body, policy=compat32)
-
-
-def _header_end(message: Message) -> bytes:
-    lines = [f"{name}: {value}" for name, value in message.raw_items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
-
-
-def leaves(message: Message, defects: list[str]) -> Iterator[Leaf]:
-    """Every non-multipart part in document order. Attached messages (message/rfc822) are one leaf, not
-    walked: a forwarded message's text is not the sender's answer."""
-    count = 0
-    stack: list[tuple[Message, bool, int]] = [(message, False, 0)]
-    while stack:
-        part, in_alternative, depth = stack.pop()
-        count += 1
-        if count > MAX_PARTS:
-            defects.append(f"more than {MAX_PARTS} parts; the rest ignored")
-            return
-        content_type = part.get_content_type()
-        payload = part.get_payload()
-        if isinstance(payload, list) and not content_type.startswith("message/"):
-            if depth >= MAX_DEPTH:
-                defects.append(f"multipart nested deeper than {MAX_DEPTH}; the rest ignored")
-                continue
-            alternative = in_alternative or content_type == "multipart/alternative"
-            stack.extend((child, alternative, depth + 1) for child in reversed(payload))
-            continue
-        if content_type.startswith("multipart/"):
-            # The parser found no parts in it: read what is there as text.
-            content_type = "text/plain"
-        yield Leaf(part, content_type, in_alternative, depth)
-
-
-def payload_bytes(part: Message, defects: list[str], decode: bool = True) -> bytes:
-    """The part's body as bytes, transfer encoding undone when `decode`; broken base64 is repaired by
-    dropping what is not base64 and the incomplete final group."""
-    # The raw payload: get_payload() would decode 8-bit text with the declared charset, replacing
-    # what does not fit, before we could choose a better one.
-    payload = part._payload
-    if isinstance(payload, list):
-        return b""
-    data = payload.encode("ascii", "surrogateescape") if isinstance(payload, str) else bytes(payload or b"")
-    if not decode:
-        return data
-    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+def payload_bytes(part: Part, defects: list[str]) -> bytes:
+    """The part's body with its transfer encoding undone; broken base64 is repaired by dropping what is
+    not base64 and the incomplete final group."""
+    encoding = (part.headers.get("content-transfer-encoding") or "").strip().lower()
     if encoding == "base64":
-        return _base64(data, defects)
+        return _base64(part.body, defects)
     if encoding == "quoted-printable":
-        return quopri.decodestring(data)
-    return data
+        return quopri.decodestring(part.body)
+    return part.body
 
 
 def _base64(data: bytes, defects: list[str]) -> bytes:
@@ -148,13 +63,10 @@ def _base64(data: bytes, defects: list[str]) -> bytes:
         return b""
 
 
-def encoded_size(part: Message) -> int:
+def encoded_size(part: Part) -> int:
     """An attachment's decoded size, estimated from its encoded length: attachments are never decoded."""
-    payload = part._payload
-    if isinstance(payload, list):
-        return sum(encoded_size(child) for child in payload if isinstance(child, Message))
-    length = len(payload) if isinstance(payload, str | bytes) else 0
-    if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
+    length = len(part.body)
+    if (part.headers.get("content-transfer-encoding") or "").strip().lower() == "base64":
         return length * 3 // 4 - length // 76 * 2 * 3 // 4
     return length
 
@@ -228,27 +140,3 @@ def _decode_words(text: str, defects: list[str]) -> str:
             continue
         pieces.append(decode_text(chunk, charset, defects))
     return "".join(pieces)
-
-
-class Headers:
-    """A message's headers as the bytes gave them (8-bit bytes as surrogate escapes, not replaced the way
-    `Message.get` does), looked up by lower-case name, each value cut to MAX_HEADER."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, message: Message) -> None:
-        self._values: dict[str, list[str]] = {}
-        for name, value in message.raw_items():
-            text = value if isinstance(value, str) else str(value)
-            self._values.setdefault(name.lower(), []).append(text[:MAX_HEADER])
-
-    def __bool__(self) -> bool:
-        return bool(self._values)
-
-    def get(self, name: str) -> str | None:
-        """The first (topmost) value of a header, or None."""
-        values = self._values.get(name)
-        return values[0] if values else None
-
-    def all(self, name: str) -> list[str]:
-        return self._values.get(name, [])

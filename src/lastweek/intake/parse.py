@@ -7,11 +7,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from lastweek.intake import automatic, mime
+from lastweek.intake import automatic, mime, structure
 from lastweek.intake.bullets import extract_bullets
 from lastweek.intake.html_text import html_to_text
 from lastweek.intake.quoting import strip_quoted_reply
@@ -25,6 +24,11 @@ _MAX_ADDRESSES = 50
 _RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
 _AUTH_FAILURE = re.compile(r"\b(dmarc|spf)\s*=\s*fail\b", re.IGNORECASE)
 _REPORT_PARTS = {"message/delivery-status", "text/rfc822-headers", "message/disposition-notification"}
+_QUOTED_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\])*"|\((?:\\.|[^()\\])*\)')
+_ADDRESS = re.compile(
+    r"<\s*(?:[^<>:@\s]*:)?([^<>\s@]+@[^<>\s@]+?)\s*>"  # <addr>, with an obsolete route stripped
+    r"|(?<![^\s,;:<])([^\s<>@,;:\"()\[\]]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"  # a bare addr-spec
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -76,15 +80,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
 def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     if not raw.strip():
         return _unreadable("empty message", defects)
-    message = mime.read_message(raw, defects)
-    headers = mime.Headers(message)
+    message = structure.read_message(raw, defects)
+    headers = message.headers
     if not headers:
         return _unreadable("no mail headers", defects)
     subject = _clean(mime.header_text(headers.get("subject"), defects))
     from_address = next(iter(_addresses(headers, ("from",))), None)
     to_addresses = _addresses(headers, _RECIPIENT_HEADERS)
-    leaves = list(mime.leaves(message, defects))
-    body, attachments = _body(leaves, message.get_content_type() == "multipart/report", defects)
+    leaves = list(structure.leaves(message, defects))
+    body, attachments = _body(leaves, message.content_type == "multipart/report", defects)
     kind, reason, bounce = _kind(message, headers, leaves, body, subject, set(to_addresses))
     text = strip_signature(strip_quoted_reply(body)) if body is not None else ""
     if kind is Kind.ANSWER and body is None:
@@ -112,9 +116,9 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
 
 
 def _kind(
-    message: Message,
-    headers: mime.Headers,
-    leaves: list[mime.Leaf],
+    message: structure.Part,
+    headers: structure.Headers,
+    leaves: list[structure.Leaf],
     body: str | None,
     subject: str,
     own: set[str],
@@ -128,16 +132,18 @@ def _kind(
     return Kind.ANSWER, "reply text", None
 
 
-def _body(leaves: list[mime.Leaf], report: bool, defects: list[str]) -> tuple[str | None, list[Attachment]]:
+def _body(
+    leaves: list[structure.Leaf], report: bool, defects: list[str]
+) -> tuple[str | None, list[Attachment]]:
     """The text of the first plain-text body part (or, failing one, the first HTML part) and every other
     part recorded as an attachment, unread. The machine-readable parts of a delivery report are not
     attachments: the bounce is read from them."""
-    plain: mime.Leaf | None = None
-    html: mime.Leaf | None = None
+    plain: structure.Leaf | None = None
+    html: structure.Leaf | None = None
     attachments: list[Attachment] = []
     for leaf in leaves:
-        filename = leaf.part.get_filename()
-        disposition = str(leaf.part.get("content-disposition", "")).split(";")[0].strip().lower()
+        filename = structure.filename(leaf.part)
+        disposition = structure.disposition(leaf.part)
         is_text = leaf.content_type in {"text/plain", "text/html"}
         if is_text and disposition != "attachment" and not filename:
             if leaf.content_type == "text/plain" and plain is None:
@@ -151,7 +157,11 @@ def _body(leaves: list[mime.Leaf], report: bool, defects: list[str]) -> tuple[st
         if leaf.content_type in _REPORT_PARTS or (report and leaf.content_type == "message/rfc822"):
             continue
         attachments.append(
-            Attachment(_clean(str(filename or ""))[:255], leaf.content_type, mime.encoded_size(leaf.part))
+            Attachment(
+                _clean(mime.header_text(filename, defects))[:255],
+                leaf.content_type,
+                mime.encoded_size(leaf.part),
+            )
         )
     if plain is not None:
         return _text(plain, defects), attachments
@@ -160,18 +170,15 @@ def _body(leaves: list[mime.Leaf], report: bool, defects: list[str]) -> tuple[st
     return None, attachments
 
 
-def _text(leaf: mime.Leaf, defects: list[str]) -> str:
+def _text(leaf: structure.Leaf, defects: list[str]) -> str:
     text = _clean_body(_decoded(leaf, defects))
-    if str(leaf.part.get_param("format", "") or "").lower() == "flowed":
-        text = _unflow(text, str(leaf.part.get_param("delsp", "") or "").lower() == "yes")
+    if (leaf.part.param("format") or "").lower() == "flowed":
+        text = _unflow(text, (leaf.part.param("delsp") or "").lower() == "yes")
     return text
 
 
-def _decoded(leaf: mime.Leaf, defects: list[str]) -> str:
-    charset = leaf.part.get_param("charset")
-    return mime.decode_text(
-        mime.payload_bytes(leaf.part, defects), charset if isinstance(charset, str) else None, defects
-    )
+def _decoded(leaf: structure.Leaf, defects: list[str]) -> str:
+    return mime.decode_text(mime.payload_bytes(leaf.part, defects), leaf.part.param("charset"), defects)
 
 
 def _unflow(text: str, delete_space: bool) -> str:
@@ -197,17 +204,19 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _addresses(headers: mime.Headers, names: tuple[str, ...]) -> tuple[str, ...]:
-    values = [value for name in names for value in headers.all(name)]
-    if not values:
-        return ()
+def _addresses(headers: structure.Headers, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The addr-specs in these headers, lower-cased, in order, each once. Display names and comments
+    are dropped first, so an address-like display name ("jane@x.gov" <jane@x.gov>) is not counted."""
     found: dict[str, None] = {}
-    for _, address in getaddresses(values):
-        address = _clean(address).strip().lower()
-        if "@" in address and len(address) <= 254:
-            found[address] = None
-        if len(found) >= _MAX_ADDRESSES:
-            break
+    for name in names:
+        for value in headers.all(name):
+            text = _QUOTED_OR_COMMENT.sub(" ", value)
+            for angled, bare in _ADDRESS.findall(text):
+                address = _clean(angled or bare).lower()
+                if len(address) <= 254:
+                    found[address] = None
+            if len(found) >= _MAX_ADDRESSES:
+                return tuple(found)[:_MAX_ADDRESSES]
     return tuple(found)
 
 
@@ -220,7 +229,7 @@ def _first_id(value: object) -> str | None:
     return _clean(identifier)[:250] or None
 
 
-def _references(headers: mime.Headers) -> tuple[str, ...]:
+def _references(headers: structure.Headers) -> tuple[str, ...]:
     ids: dict[str, None] = {}
     for name in ("in-reply-to", "references"):
         for value in headers.all(name):
@@ -241,7 +250,7 @@ def _date(value: object, defects: list[str]) -> datetime | None:
     return date if date.tzinfo is not None else date.replace(tzinfo=UTC)
 
 
-def _authentication_failed(headers: mime.Headers) -> str | None:
+def _authentication_failed(headers: structure.Headers) -> str | None:
     """ "dmarc=fail" or "spf=fail" when the topmost Authentication-Results (the one our own gateway added;
     lower ones come from wherever the message has been, the sender included) records it."""
     value = headers.get("authentication-results")
