@@ -19,11 +19,12 @@ no 250, so its sender keeps it and retries: nothing accepted is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -257,3 +258,39 @@ class _TrackedSMTP(SMTP):
             self.transport.write(b"421 4.3.2 Service shutting down; please try again later\r\n")
         finally:
             self.transport.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    host: str = "127.0.0.1", port: int = 0, *, process: bool = True, max_size: int | None = None
+) -> Iterator[IntakeServer]:
+    """The server on its own event loop in a background thread (the demo, tests); port 0 picks a free
+    one, readable as `server.port`. Leaving the block stops it as SIGTERM would."""
+    server = IntakeServer(host, port, process=process, max_size=max_size)
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as error:  # reported to the caller below
+            failure.append(error)
+            started.set()
+            return
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, name="intake-smtpd", daemon=True)
+    thread.start()
+    started.wait(30)
+    if failure:
+        raise failure[0]
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(60)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -19,6 +19,7 @@ from lastweek.access.models import Role, RoleGrant, Scope
 from lastweek.org.models import Agency, Employee
 from lastweek.org.roster_import import import_roster
 from lastweek.synth.demo_directive import build_demo_directive
+from lastweek.synth.demo_replies import demo_replies
 from lastweek.synth.okrs import demo_okrs
 from lastweek.synth.workforce import write_roster_csv
 
@@ -42,7 +43,8 @@ def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print
         write_roster_csv(roster, employees, seed=seed)
         result = import_roster(roster)
         say(f"Imported {result.created:,} employees in {result.agencies_created} agencies.")
-    build_demo_directive(say)
+    cycle = build_demo_directive(say)
+    demo_replies(cycle, say)
     demo_okrs(say)
     password = _demo_password()
     with transaction.atomic():
