@@ -52,7 +52,8 @@ _SIGNATURE_LINE = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_NAME_LINE = re.compile(r"^\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*$")
+_NAME_SUFFIXES = {"jr.", "sr.", "ph.d.", "m.d.", "esq."}
+_NAME_PARTICLES = {"de", "da", "del", "la", "le", "van", "von", "der", "den", "di", "du", "bin", "al"}
 _BULLET = re.compile(r"^\s*(?:[-*•◦▪·‣–+]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])\s")
 _MAX_BLOCK_LINES = 10
 
@@ -108,7 +109,21 @@ def _cut_signature_block(lines: list[str]) -> list[str]:
     if any(_BULLET.match(line) or len(line) > 90 for line in block):
         return lines
     signature_lines = sum(1 for line in block if _SIGNATURE_LINE.search(line))
-    lone_name = len(block) == 1 and _NAME_LINE.match(block[0]) and not block[0].rstrip().endswith(".")
-    if lone_name or (_NAME_LINE.match(block[0]) and signature_lines >= max(1, len(block) - 2)):
+    lone_name = len(block) == 1 and _is_name(block[0])
+    if lone_name or (_is_name(block[0]) and signature_lines >= max(1, len(block) - 2)):
         return lines[:start]
     return lines
+
+
+def _is_name(line: str) -> bool:
+    """One to five words that read as a person's name: each capitalised (any alphabet, "Álvarez"),
+    or a particle ("de la Cruz"), with only letters, dots, apostrophes and hyphens in them."""
+    parts = line.split()
+    if not 1 <= len(parts) <= 5:
+        return False
+    for part in parts:
+        if part.lower() in _NAME_PARTICLES:
+            continue
+        if not part[0].isupper() or not all(c.isalpha() or c in ".'’-" for c in part):
+            return False
+    return not line.rstrip().endswith(".") or parts[-1].lower() in _NAME_SUFFIXES  # "Jr." not a sentence
