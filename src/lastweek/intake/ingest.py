@@ -26,7 +26,7 @@ from lastweek.intake.actions import Outcome, Tally, decide, received_time
 from lastweek.intake.attribute import Candidate
 from lastweek.intake.mailboxes import Read, entries, parsed_chunks
 from lastweek.intake.models import InboundMessage
-from lastweek.reports.bulk import id_filter
+from lastweek.reports.bulk import id_filter, write_rows
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +185,5 @@ def _row(message: Read, candidate: Candidate, outcome: Outcome, now: dt.datetime
 
 
 def _write_rows(rows: list[tuple]) -> None:
-    table = InboundMessage._meta.db_table
-    names = ", ".join(_COLUMNS)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(_COLUMNS))
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+        write_rows(cursor, InboundMessage._meta.db_table, _COLUMNS, rows)

@@ -353,8 +353,8 @@ def _insert(items: list[_Accepted], channel: str) -> None:
             for item in items
             for position, text in enumerate(item.texts, start=1)
         ]
-        _write(cursor, table, _REPORT_COLUMNS, report_rows)
-        _write(cursor, Bullet._meta.db_table, ("report_id", "position", "text"), bullet_rows)
+        write_rows(cursor, table, _REPORT_COLUMNS, report_rows)
+        write_rows(cursor, Bullet._meta.db_table, ("report_id", "position", "text"), bullet_rows)
 
 
 def _report_row(item: _Accepted, channel: str) -> tuple:
@@ -377,10 +377,14 @@ def _report_row(item: _Accepted, channel: str) -> tuple:
     )
 
 
-def _write(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def write_rows(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert rows: binary COPY on PostgreSQL (less than half the time of text COPY for rows holding
+    raw mail), executemany elsewhere. Values must be what the columns hold (aware datetimes, bytes)."""
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        types = _column_types(cursor, table, tuple(columns))
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
         return
@@ -388,6 +392,23 @@ def _write(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> Non
     rows_iter = iter(rows)
     while chunk := list(itertools.islice(rows_iter, 5_000)):
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", chunk)
+
+
+_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def _column_types(cursor, table: str, columns: tuple[str, ...]) -> list[str]:
+    """The columns' PostgreSQL types, as binary COPY needs them (read from the catalog once)."""
+    key = (table, columns)
+    if key not in _TYPES:
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [table],
+        )
+        found = dict(cursor.fetchall())
+        _TYPES[key] = [found[column] for column in columns]
+    return _TYPES[key]
 
 
 def _as_receipt(item: _Accepted, duplicate: bool = False) -> Receipt:

@@ -5,41 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('directives', '0003_assignment_email_marks'),
-        ('reports', '0002_bullet_key_result_bullet_key_result_linked_at'),
+        ("directives", "0003_assignment_email_marks"),
+        ("reports", "0002_bullet_key_result_bullet_key_result_linked_at"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raw', models.BinaryField(help_text='The message exactly as received, headers and body.')),
-                ('sha256', models.CharField(help_text='Of the raw bytes.', max_length=64)),
-                ('message_id', models.CharField(blank=True, help_text='The Message-ID header (hashed when longer than 255).', max_length=255)),
-                ('size', models.PositiveIntegerField()),
-                ('envelope_from', models.TextField(blank=True, help_text='MAIL FROM; empty for bounces.')),
-                ('envelope_to', models.TextField(blank=True, help_text='RCPT TO addresses, one a line.')),
-                ('source', models.CharField(choices=[('smtp', 'SMTP server'), ('import', 'Mailbox import')], max_length=8)),
-                ('source_ref', models.CharField(blank=True, help_text='Where an import found it (mailbox and key).', max_length=500)),
-                ('received_at', models.DateTimeField(help_text='Arrival: SMTP time, or for imports the Date header.')),
-                ('state', models.CharField(choices=[('received', 'Received'), ('parsed', 'Parsed'), ('attributed', 'Attributed'), ('duplicate', 'Duplicate'), ('refused', 'Refused by submit'), ('quarantined', 'Quarantined')], default='received', max_length=12)),
-                ('reason', models.CharField(blank=True, help_text='A stable code for the state.', max_length=32)),
-                ('detail', models.CharField(blank=True, help_text='The reason, in words.', max_length=500)),
-                ('kind', models.CharField(blank=True, help_text='answer, auto_reply, bounce, unreadable', max_length=12)),
-                ('attributed_by', models.CharField(blank=True, help_text='token, in_reply_to, from, …', max_length=12)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignment', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directives.assignment')),
-                ('report', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reports.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("raw", models.BinaryField(help_text="The message exactly as received, headers and body.")),
+                ("sha256", models.CharField(help_text="Of the raw bytes.", max_length=64)),
+                (
+                    "message_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The Message-ID header (hashed when longer than 255).",
+                        max_length=255,
+                    ),
+                ),
+                ("size", models.PositiveIntegerField()),
+                ("envelope_from", models.TextField(blank=True, help_text="MAIL FROM; empty for bounces.")),
+                ("envelope_to", models.TextField(blank=True, help_text="RCPT TO addresses, one a line.")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("smtp", "SMTP server"), ("import", "Mailbox import")], max_length=8
+                    ),
+                ),
+                (
+                    "source_ref",
+                    models.CharField(
+                        blank=True, help_text="Where an import found it (mailbox and key).", max_length=500
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(help_text="Arrival: SMTP time, or for imports the Date header."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("parsed", "Parsed"),
+                            ("attributed", "Attributed"),
+                            ("duplicate", "Duplicate"),
+                            ("refused", "Refused by submit"),
+                            ("quarantined", "Quarantined"),
+                        ],
+                        default="received",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(blank=True, help_text="A stable code for the state.", max_length=32),
+                ),
+                ("detail", models.CharField(blank=True, help_text="The reason, in words.", max_length=500)),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True, help_text="answer, auto_reply, bounce, unreadable", max_length=12
+                    ),
+                ),
+                (
+                    "attributed_by",
+                    models.CharField(blank=True, help_text="token, in_reply_to, from, …", max_length=12),
+                ),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directives.assignment",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="reports.report",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'attributed'), _negated=True), fields=['state', 'id'], name='inbound_pending_idx')],
-                'constraints': [models.UniqueConstraint(fields=('sha256', 'message_id'), name='inbound_once')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "attributed"), _negated=True),
+                        fields=["state", "id"],
+                        name="inbound_pending_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("sha256", "message_id"), name="inbound_once")
+                ],
             },
         ),
     ]
