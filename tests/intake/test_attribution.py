@@ -213,3 +213,17 @@ def test_reprocessing_an_attributed_answer_again_records_no_second_report(cycle)
     tally = process_stored(State.QUARANTINED)
     assert tally.counts[State.DUPLICATE] == 1
     assert Report.objects.count() == 1
+
+
+def test_a_message_another_processor_took_meanwhile_is_left_to_it(cycle):
+    from lastweek.intake.parse import parse_message
+
+    store_raw(answer_by_token(cycle, "alice", "race@x"), envelope_from="", envelope_to=[])
+
+    def parse_while_another_takes_it(raw: bytes):
+        InboundMessage.objects.update(state=State.ATTRIBUTED, reason="taken")
+        return parse_message(raw)
+
+    tally = process_stored(parse=parse_while_another_takes_it)
+    assert tally.counts["processed"] == 0
+    assert InboundMessage.objects.get().reason == "taken" and not Report.objects.exists()

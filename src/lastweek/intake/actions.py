@@ -235,26 +235,28 @@ def process_stored(
     """Parse and attribute again every stored message in `state` (or, with `ids`, those messages
     whatever their state), batch by batch; return the counts.
 
-    Each batch is one transaction: its reports, marks and new states commit together, so a run that
-    is stopped can simply be started again.
+    A batch is parsed outside any transaction (on SQLite a write transaction blocks the SMTP server's
+    commits), then decided in one: its rows are locked and kept only if still as read (another
+    processor may have taken them meanwhile; PostgreSQL skips rows locked by one), and their reports,
+    marks and new states commit together, so a run that is stopped can simply be started again.
     """
     tally = Tally()
     last_id = 0
     done = 0
+    chosen = InboundMessage.objects.filter(pk__in=ids) if ids is not None else None
+    chosen = chosen if chosen is not None else InboundMessage.objects.filter(state=state)
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
+        rows = list(
+            chosen.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "raw", "sha256", "message_id", "envelope_to", "received_at", "state")[:size]
+        )
+        if not rows:
+            break
+        parsed = {row[0]: parse(bytes(row[1])) for row in rows}
         with transaction.atomic():
-            chosen = InboundMessage.objects.filter(pk__in=ids) if ids is not None else None
-            chosen = chosen if chosen is not None else InboundMessage.objects.filter(state=state)
-            rows = list(
-                chosen.select_for_update(skip_locked=connection.vendor == "postgresql")
-                .filter(id__gt=last_id)
-                .order_by("id")
-                .values_list("id", "raw", "sha256", "message_id", "envelope_to", "received_at")[:size]
-            )
-            if not rows:
-                break
-            batch = _process_rows(rows, parse)
+            batch = _process_rows(_still_as_read(rows), parsed)
         last_id = rows[-1][0]
         done += len(rows)
         tally.merge(batch)
@@ -263,12 +265,25 @@ def process_stored(
     return tally
 
 
-def _process_rows(rows: list[tuple], parse: Callable[[bytes], ParsedMessage]) -> Tally:
+def _still_as_read(rows: list[tuple]) -> list[tuple]:
+    """The rows, locked, that nobody processed since they were read."""
+    states = dict(
+        InboundMessage.objects.select_for_update(skip_locked=connection.vendor == "postgresql")
+        .filter(pk__in=[row[0] for row in rows])
+        .values_list("pk", "state")
+    )
+    return [row for row in rows if states.get(row[0]) == row[6]]
+
+
+def _process_rows(rows: list[tuple], parsed: dict[int, ParsedMessage]) -> Tally:
+    tally = Tally()
+    if not rows:
+        return tally
     candidates = [
-        Candidate(parse(bytes(raw)), envelope_to.splitlines(), received_at)
-        for _, raw, _, _, envelope_to, received_at in rows
+        Candidate(parsed[row_id], envelope_to.splitlines(), received_at)
+        for row_id, _, _, _, envelope_to, received_at, _ in rows
     ]
-    keys = [(key, sha256) for _, _, sha256, key, _, _ in rows]
+    keys = [(key, sha256) for _, _, sha256, key, _, _, _ in rows]
     outcomes = decide(candidates, keys)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     assignments = ", ".join(f"{column} = %s" for column in _UPDATE_COLUMNS)
@@ -277,10 +292,8 @@ def _process_rows(rows: list[tuple], parse: Callable[[bytes], ParsedMessage]) ->
             f"UPDATE {InboundMessage._meta.db_table} SET {assignments} WHERE id = %s",
             [(*_outcome_values(outcome), now, row[0]) for outcome, row in zip(outcomes, rows, strict=True)],
         )
-    tally = Tally()
-    for outcome in outcomes:
-        tally.add(outcome)
     for outcome, row in zip(outcomes, rows, strict=True):
+        tally.add(outcome)
         if outcome.state == State.QUARANTINED:
             logger.info("Message %s quarantined: %s", row[0], outcome.reason)
     return tally
