@@ -166,8 +166,8 @@ def test_a_message_without_a_date_is_received_at_its_file_time(cycle, tmp_path):
 ANSWERS = 600
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_import_killed_midway_resumes_without_duplicates_or_losses(tmp_path):
+def interrupted_import(tmp_path, stop_signal: int) -> tuple[ServerDatabase, list[str], subprocess.Popen, int]:
+    """An import of ANSWERS replies in a subprocess, sent `stop_signal` once some are stored."""
     cycle = open_week({f"person{n}": "required" for n in range(20)})
     replies = [
         reply(
@@ -181,23 +181,48 @@ def test_an_import_killed_midway_resumes_without_duplicates_or_losses(tmp_path):
     maildir = write_maildir(tmp_path / "Maildir", replies)
     database = ServerDatabase(tmp_path)
     command = [sys.executable, "-m", "lastweek", "ingest", str(maildir), "--jobs", "1", "--chunk-size", "10"]
+    command.append("--quiet")
     env = {**os.environ, "DATABASE_URL": database.url, "LASTWEEK_DATA_DIR": str(tmp_path)}
     env["SECRET_KEY"] = settings.SECRET_KEY
-    first = subprocess.Popen(command + ["--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while sum(database.stored_message_ids().values()) < 50 and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.kill(first.pid, signal.SIGKILL)
+    first.send_signal(stop_signal)
     first.wait(30)
-    stored_at_the_kill = sum(database.stored_message_ids().values())
-    assert 0 < stored_at_the_kill < ANSWERS, "the kill should land mid-import"
-    second = subprocess.run(command + ["--quiet"], env=env, capture_output=True, text=True, timeout=120)
+    stored = sum(database.stored_message_ids().values())
+    assert 0 < stored < ANSWERS, "the stop should land mid-import"
+    return database, command, first, stored
+
+
+def finish_and_check(database: ServerDatabase, command: list[str], stored_before: int, tmp_path) -> None:
+    env = {**os.environ, "DATABASE_URL": database.url, "LASTWEEK_DATA_DIR": str(tmp_path)}
+    env["SECRET_KEY"] = settings.SECRET_KEY
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     skipped = re.search(r"stored before \(skipped\)\D*([\d,]+)", second.stdout)
-    assert skipped and int(skipped.group(1).replace(",", "")) == stored_at_the_kill
+    assert skipped and int(skipped.group(1).replace(",", "")) == stored_before
     stored = database.stored_message_ids()
     assert set(stored) == {f"kill{n}@x" for n in range(ANSWERS)} and set(stored.values()) == {1}
     assert reports_in(database) == ANSWERS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_killed_midway_resumes_without_duplicates_or_losses(tmp_path):
+    database, command, killed, stored = interrupted_import(tmp_path, signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    assert stored % 10 == 0, "a chunk is written whole or not at all"
+    finish_and_check(database, command, stored, tmp_path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_stopped_with_sigterm_finishes_its_chunk_and_says_how_to_go_on(tmp_path):
+    database, command, stopped, stored = interrupted_import(tmp_path, signal.SIGTERM)
+    _, errors = stopped.communicate()
+    assert stopped.returncode == 0, errors
+    assert "run the same command again" in errors
+    assert stored % 10 == 0, "whole chunks only"
+    finish_and_check(database, command, stored, tmp_path)
 
 
 def reports_in(database: ServerDatabase) -> int:

@@ -12,6 +12,7 @@ import itertools
 import multiprocessing
 import os
 import re
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -186,6 +187,12 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
     return done
 
 
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches every process of the terminal: the workers leave stopping to the command, which
+    finishes the chunk in hand."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def parsed_chunks(
     items: Iterable[Entry], jobs: int, chunk_size: int
 ) -> Iterator[list[Read | tuple[str, str]]]:
@@ -198,7 +205,8 @@ def parsed_chunks(
             yield read_entries(chunk)
         return
     # spawn: a worker starts clean, without a copy of this process's database connections.
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
         pending: deque[Future] = deque()
         for chunk in chunks:
             pending.append(pool.submit(read_entries, chunk))
