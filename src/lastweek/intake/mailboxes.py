@@ -16,7 +16,7 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lastweek.intake.parse import ParsedMessage, parse_message
@@ -183,7 +183,10 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
                 continue
         sha256 = hashlib.sha256(raw).hexdigest()
         key = message_key(header_message_id(raw))
-        done.append(Read(entry.ref, raw, sha256, key, parse_message(raw), entry.mtime))
+        # The full text stays here: what comes back to the writing process is pickled, and it needs
+        # the bullets, not the text they came from (stored raw, it can be parsed again any time).
+        parsed = replace(parse_message(raw), text="")
+        done.append(Read(entry.ref, raw, sha256, key, parsed, entry.mtime))
     return done
 
 
