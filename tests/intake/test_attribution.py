@@ -227,3 +227,13 @@ def test_a_message_another_processor_took_meanwhile_is_left_to_it(cycle):
     tally = process_stored(parse=parse_while_another_takes_it)
     assert tally.counts["processed"] == 0
     assert InboundMessage.objects.get().reason == "taken" and not Report.objects.exists()
+
+
+def test_attribute_names_the_assignment_of_a_reply_token_without_storing_anything(cycle):
+    from lastweek.intake.attribute import Candidate, attribute
+    from lastweek.intake.parse import parse_message
+
+    parsed = parse_message(answer_by_token(cycle, "dave", "pure@x"))
+    found = attribute(Candidate(parsed, (), ON_TIME))
+    assert (found.assignment_id, found.method, found.reason) == (assignment(cycle, "dave").pk, "token", "")
+    assert not InboundMessage.objects.exists()

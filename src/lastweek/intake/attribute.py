@@ -77,6 +77,11 @@ def normalize_message_id(value: str) -> str:
     return value if value.startswith("<") else f"<{value.strip('<>')}>"
 
 
+def attribute(candidate: Candidate) -> Attribution:
+    """The attribution of one message (see the module's rules); batches use `attribute_many()`."""
+    return attribute_many([candidate])[0]
+
+
 def attribute_many(candidates: Sequence[Candidate]) -> list[Attribution]:
     """One attribution per candidate, in order."""
     lookups = _Lookups(candidates)
