@@ -73,7 +73,9 @@ def mailbox_kind(path: Path) -> str:
 
 
 def entries(path: Path) -> Iterator[Entry]:
-    """Every message in the mailbox at `path`, in a stable order (so a rerun meets them in the same order)."""
+    """Every message in the mailbox at `path`, streamed: a folder in the order the file system lists it
+    (never sorted, which would hold millions of names in memory; a rerun finds what it already stored
+    by content, whatever the order)."""
     kind = mailbox_kind(path)
     if kind == "mbox":
         yield from _mbox_entries(path)
@@ -81,7 +83,7 @@ def entries(path: Path) -> Iterator[Entry]:
         for folder in ("cur", "new"):
             yield from _files(path / folder, lambda name: not name.startswith("."), root=path)
     elif path.is_file():
-        yield Entry(path.name, str(path), mtime=path.stat().st_mtime)
+        yield Entry(path.name, str(path))
     else:
         yield from _eml_tree(path, path)
 
@@ -101,17 +103,19 @@ def count_entries(path: Path) -> int | None:
 def _files(folder: Path, wanted, root: Path) -> Iterator[Entry]:
     if not folder.is_dir():
         return
-    for item in sorted(os.scandir(folder), key=lambda item: item.name):
-        if item.is_file() and wanted(item.name):
-            yield Entry(os.path.relpath(item.path, root), item.path, mtime=item.stat().st_mtime)
+    with os.scandir(folder) as listing:
+        for item in listing:
+            if wanted(item.name) and item.is_file():
+                yield Entry(os.path.relpath(item.path, root), item.path)
 
 
 def _eml_tree(folder: Path, root: Path) -> Iterator[Entry]:
-    for item in sorted(os.scandir(folder), key=lambda item: item.name):
-        if item.is_dir():
-            yield from _eml_tree(Path(item.path), root)
-        elif item.is_file() and item.name.lower().endswith(".eml"):
-            yield Entry(os.path.relpath(item.path, root), item.path, mtime=item.stat().st_mtime)
+    with os.scandir(folder) as listing:
+        for item in listing:
+            if item.is_dir():
+                yield from _eml_tree(Path(item.path), root)
+            elif item.name.lower().endswith(".eml") and item.is_file():
+                yield Entry(os.path.relpath(item.path, root), item.path)
 
 
 def _mbox_entries(path: Path) -> Iterator[Entry]:
@@ -173,11 +177,11 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
     comes back as (ref, the error in words), never as an exception."""
     done: list[Read | tuple[str, str]] = []
     for entry in chunk:
-        raw = entry.raw
+        raw, mtime = entry.raw, entry.mtime
         if raw is None:
             try:
                 with open(entry.path, "rb") as handle:  # type: ignore[arg-type]
-                    raw = handle.read()
+                    raw, mtime = handle.read(), os.fstat(handle.fileno()).st_mtime
             except OSError as error:
                 done.append((entry.ref, f"cannot read the file: {error.strerror}"))
                 continue
@@ -186,7 +190,7 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
         # The full text stays here: what comes back to the writing process is pickled, and it needs
         # the bullets, not the text they came from (stored raw, it can be parsed again any time).
         parsed = replace(parse_message(raw), text="")
-        done.append(Read(entry.ref, raw, sha256, key, parsed, entry.mtime))
+        done.append(Read(entry.ref, raw, sha256, key, parsed, mtime))
     return done
 
 
