@@ -51,6 +51,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/cycle_open.py
+	$(BIN)/python bench/parse.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,5 +1,6 @@
 """The pure text steps against their input/expected tables in `tests/fixtures/intake/`: quoted reply
-removal, signature removal and bullet extraction. A new case for every bug found in real mail."""
+removal, signature removal, HTML to text and bullet extraction. A new case for every bug found in
+real mail."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lastweek.intake.bullets import extract_bullets
+from lastweek.intake.html_text import html_to_text
 from lastweek.intake.quoting import strip_quoted_reply
 from lastweek.intake.signatures import strip_signature
 
@@ -31,3 +33,8 @@ def test_strip_signature(text, expected):
 @pytest.mark.parametrize(("text", "expected"), cases("bullets.json"))
 def test_extract_bullets(text, expected):
     assert list(extract_bullets(text)) == expected
+
+
+@pytest.mark.parametrize(("html", "expected"), cases("html_text.json"))
+def test_html_to_text(html, expected):
+    assert html_to_text(html) == expected

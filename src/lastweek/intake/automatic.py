@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from lastweek.intake.mime import payload_bytes
 from lastweek.intake.structure import MAX_HEADER, Headers, Leaf, Part
 
+# Only subjects that servers write: a person's own subject ("On leave last week") is no signal.
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
-    r"out of (?:the )?office|ooo\b|away from (?:the )?office|on leave|on vacation|abwesend|"
-    r"abwesenheitsnotiz|réponse automatique|respuesta automática|absence)\b)",
+    r"^\s*\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|"
+    r"out of (?:the )?office\b|ooo\b|abwesenheitsnotiz|réponse automatique|respuesta automática)",
     re.IGNORECASE,
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
@@ -90,13 +90,15 @@ def bounce(
 
 def _from_dsn(
     status_leaf: Leaf | None, leaves: list[Leaf], body: str, own: set[str], defects: list[str]
-) -> Bounce:
+) -> Bounce | None:
     recipients: list[str] = []
     statuses: list[str] = []
     diagnostics: list[str] = []
-    for fields in _status_blocks(status_leaf, defects):
-        action = fields.get("action", "failed").lower()
-        if action not in {"failed", "delayed"} and "final-recipient" in fields:
+    blocks = _status_blocks(status_leaf, defects)
+    if any("action" in fields for fields in blocks) and not any(_failed(fields) for fields in blocks):
+        return None  # a delivery receipt or a delay warning: the address is not failing
+    for fields in blocks:
+        if not _failed(fields):
             continue
         for key in ("final-recipient", "original-recipient"):
             address = _recipient_field(fields.get(key, ""))
@@ -111,6 +113,35 @@ def _from_dsn(
         recipients = _text_recipients(body, own)
     status = _status_text(statuses[0] if statuses else "", diagnostics[0] if diagnostics else body)
     return Bounce("multipart/report DSN", tuple(recipients), _original_ids(leaves, body, defects), status)
+
+
+def _failed(fields: dict[str, str]) -> bool:
+    """A per-recipient block that reports a failure; one without an Action (or with only the
+    per-message fields) counts as failed, the conservative reading."""
+    action = fields.get("action", "failed" if "final-recipient" in fields else "").lower()
+    return action.startswith("failed")
+
+
+def report_notice(message: Part, leaves: Iterable[Leaf], subject: str) -> str | None:
+    """Why this machine-written report is an automatic reply rather than a bounce or an answer: a read
+    receipt (MDN), a delivery receipt, a delay warning. None when it is none of these."""
+    report_type = (message.param("report-type") or "").lower()
+    if message.content_type == "multipart/report" and report_type == "disposition-notification":
+        return "read receipt (MDN)"
+    if message.content_type != "multipart/report":
+        return None
+    blocks = [
+        fields
+        for leaf in leaves
+        if leaf.content_type == "message/delivery-status"
+        for fields in _status_blocks(leaf, [])
+    ]
+    actions = {fields.get("action", "").lower().split()[0] for fields in blocks if fields.get("action")}
+    if "delayed" in actions:
+        return "delivery delayed (DSN)"
+    if actions & {"delivered", "relayed", "expanded"}:
+        return "delivery receipt (DSN)"
+    return None
 
 
 def _from_text(

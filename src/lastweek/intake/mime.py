@@ -55,7 +55,8 @@ def _base64(data: bytes, defects: list[str]) -> bytes:
         pass
     defects.append("bad base64")
     cleaned = _BASE64_JUNK.sub(b"", data.split(b"=", 1)[0])
-    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4 if len(cleaned) % 4 == 1 else len(cleaned)]
+    if len(cleaned) % 4 == 1:  # six bits left over make no byte
+        cleaned = cleaned[:-1]
     cleaned += b"=" * (-len(cleaned) % 4)
     try:
         return binascii.a2b_base64(cleaned)

@@ -61,9 +61,9 @@ def _attribution_at(lines: list[str], index: int) -> bool:
     head = lines[index].lstrip()[:3].lower()
     if head[:2] not in {"on", "le", "am", "el", "op", "il"}:
         return False
-    for length in (1, 2, 3):
-        candidate = "\n".join(lines[index : index + length])
-        if _ATTRIBUTION.match(candidate):
+    for end in range(index, min(index + 3, len(lines))):
+        # An attribution ends its last line with a colon: most lines are rejected without the regex.
+        if lines[end].rstrip().endswith(":") and _ATTRIBUTION.match("\n".join(lines[index : end + 1])):
             return True
     return False
 

@@ -6,25 +6,28 @@ from __future__ import annotations
 import re
 
 # Everything from one of these lines down is signature: RFC 3676's "-- " and the mobile clients' lines.
+# Case matters after "Sent from": clients name a device ("Sent from my iPhone", "Sent from Outlook"),
+# while "Sent from the field office, 12 reports" is an answer.
 _CUT_LINE = re.compile(
     r"""^\s*(?:
         --\s*
-      | sent\ (?:from|via|with)\ (?:my\ )?[^\n]{0,60}
-      | get\ outlook\ for\ [^\n]{0,40}
-      | (?:sent|envoyé|enviado)\ (?:from|de|desde)\ [^\n]{0,40}
-      | this\ (?:message|email|e-mail)\ was\ sent\ from\ [^\n]{0,60}
+      | (?i:sent|envoyé|enviado)\ (?i:from|via|with|de|desde)
+          \ (?:(?i:my|mi|mon)\ [^\n]{1,50}|i?[A-Z][^\n]{0,50})
+      | (?i:get\ outlook\ for)\ [^\n]{0,40}
+      | (?i:this\ (?:message|email|e-mail)\ was\ sent\ from)\ [^\n]{0,60}
     )$""",
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 # The first line of a legal disclaimer or notice paragraph.
 _DISCLAIMER = re.compile(
     r"""^\s*\**(?:
         (?:confidentiality|privacy|legal|important|email)\ (?:notice|statement|warning)
-      | disclaimer
+      | disclaimer\b
       | notice:
       | caution:
       | this\ (?:e-?mail|message|communication|transmission)\b[^\n]{0,120}
-          \b(?:intended|confidential|privileged|sensitive|pii|contain)
+          \b(?:is\ intended|are\ intended|intended\ (?:only|solely|for)|is\ confidential|privileged
+            |may\ contain|contains?\ (?:confidential|sensitive|privileged|pii|personally|controlled))
       | the\ information\ (?:contained\ )?in\ this\ (?:e-?mail|message)
       | if\ you\ (?:are\ not\ the\ intended|have\ received\ this)
     )""",

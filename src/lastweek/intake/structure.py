@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 # Enough for any real reply; a hostile message with thousands of nested parts is cut, not walked.
 MAX_DEPTH = 12
@@ -25,7 +25,9 @@ MAX_PARTS = 200
 MAX_HEADER = 16_384
 MAX_HEADERS = 1_000
 
-_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field names: printable ASCII except ":"
+# One field and its continuation lines; RFC 5322 names are printable ASCII except ":".
+_FIELD = re.compile(r"([!-9;-~]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _PARAM = re.compile(r';\s*([^\s=;"]+)\s*=\s*("(?:\\.|[^"\\])*"?|[^;]*)')
 _BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.MULTILINE)
 _DEFAULT_TYPE = "text/plain"
@@ -138,21 +140,24 @@ def parameters(value: str) -> dict[str, str]:
         encoded = rest == "" or rest.endswith("*")
         pieces.setdefault(name, []).append((int(number) if number.isdigit() else 0, text, encoded))
     for name, chunks in pieces.items():
-        chunks.sort()
-        joined = "".join(text for _, text, _ in chunks)
-        params[name] = _rfc2231(joined) if chunks[0][2] else joined
+        params[name] = _rfc2231(sorted(chunks))
     return params
 
 
-def _rfc2231(text: str) -> str:
-    charset, quote, rest = text.partition("'")
-    if not quote:
-        return unquote(text, errors="replace")
-    _, _, encoded = rest.partition("'")
+def _rfc2231(chunks: list[tuple[int, str, bool]]) -> str:
+    """One parameter from its continuations: percent-encoded ones decoded to bytes, literal ones kept,
+    the whole read in the charset the first one names."""
+    charset = "utf-8"
+    data = b""
+    for position, (_, text, encoded) in enumerate(chunks):
+        if encoded and position == 0 and text.count("'") >= 2:
+            charset, _, text = text.split("'", 2)
+            charset = charset or "utf-8"
+        data += unquote_to_bytes(text) if encoded else text.encode("utf-8", "surrogateescape")
     try:
-        return unquote(encoded, encoding=charset or "utf-8", errors="replace")
-    except LookupError:
-        return unquote(encoded, errors="replace")
+        return data.decode(charset, errors="replace")
+    except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
+        return data.decode("utf-8", errors="replace")
 
 
 # Reading
@@ -179,31 +184,26 @@ def _read_part(data: bytes, defects: list[str], depth: int, budget: list[int], t
 def _split_head(data: bytes, defects: list[str], top: bool) -> tuple[list[tuple[str, str]], bytes]:
     """The header fields and the body. The header block ends at the first empty line, or at the first
     line that is neither a field nor a continuation (noted for a message, normal for a part)."""
-    text_end = _blank_line(data)
-    head = data if text_end < 0 else data[: max(text_end - 1, 0)]
+    end = _blank_line(data)
+    # ASCII with surrogate escapes maps each byte to one character, so text offsets are byte offsets.
+    text = (data if end < 0 else data[: max(end - 1, 0)]).decode("ascii", "surrogateescape")
     fields: list[tuple[str, str]] = []
-    offset = 0
-    for line in head.split(b"\n"):
-        stripped = line[:-1] if line.endswith(b"\r") else line
-        if stripped[:1] in (b" ", b"\t") and fields:
-            name, value = fields[-1]
-            if len(value) < MAX_HEADER:
-                fields[-1] = (name, value + stripped.decode("ascii", "surrogateescape")[:MAX_HEADER])
-            offset += len(line) + 1
-            continue
-        name, colon, value = stripped.partition(b":")
-        name = name.rstrip(b" \t")
-        if not colon or not name or not _HEADER_NAME.match(name.decode("ascii", "surrogateescape")):
-            if stripped and top:
-                defects.append("header block ended without a blank line")
+    position = 0
+    while position < len(text):
+        field = _FIELD.match(text, position)
+        if field is None:
             break
+        value = field.group(2)
+        if "\n" in value:
+            value = _UNFOLD.sub("", value)
         if len(fields) < MAX_HEADERS:
-            decoded = value.decode("ascii", "surrogateescape").strip()[:MAX_HEADER]
-            fields.append((name.decode("ascii"), decoded))
-        offset += len(line) + 1
-    else:
-        return fields, _after_blank_line(data, text_end)
-    return fields, data[offset:]
+            fields.append((field.group(1), value.strip()[:MAX_HEADER]))
+        position = field.end()
+    if position >= len(text):
+        return fields, _after_blank_line(data, end)
+    if top:
+        defects.append("header block ended without a blank line")
+    return fields, data[position:]
 
 
 def _blank_line(data: bytes) -> int:

@@ -11,19 +11,24 @@ and transfer encodings. Pure: no Django, no database."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
-import quopri
 import random
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import format_datetime
-from html import escape
 from pathlib import Path
 
 from lastweek.synth import reply_vocabulary as words
+from lastweek.synth.reply_mail import (
+    CLIENT_WEIGHTS,
+    CLIENTS,
+    REQUEST_LEAD,
+    WRITERS,
+    encode_text,
+    header_block,
+)
 
 BOUNCE_SHARE = 0.005
 OUT_OF_OFFICE_SHARE = 0.03
@@ -120,9 +125,9 @@ def _answer(rng: random.Random, request: ReplyRequest, date: dt.datetime, late: 
         bullets[rng.randrange(len(bullets))] = _slip(rng)
     unknown = rng.random() < UNKNOWN_SENDER_SHARE
     sender = _personal_address(rng, request) if unknown else request.email
-    client = rng.choices(_CLIENTS, weights=_CLIENT_WEIGHTS)[0]
+    client = rng.choices(CLIENTS, weights=CLIENT_WEIGHTS)[0]
     body_lines, written = _layout(rng, bullets)
-    headers, body = _WRITERS[client](rng, request, sender, date, body_lines)
+    headers, body = WRITERS[client](rng, request, sender, date, body_lines)
     # Half the unknown senders write to the general address, as if forwarded a request by a colleague.
     attributable = not (unknown and rng.random() < 0.5)
     if not attributable:
@@ -158,8 +163,11 @@ def _work_bullets(rng: random.Random, request: ReplyRequest) -> list[str]:
 
 
 def _fill(rng: random.Random, phrase: str) -> str:
+    if "{" not in phrase:
+        return phrase
     place = rng.choice(words.ACCENTED_PLACES) if rng.random() < 0.08 else rng.choice(words.PLACES)
-    return phrase.format(n=rng.randint(2, 240), place=place, ssn=_ssn(rng))
+    ssn = _ssn(rng) if "{ssn}" in phrase else ""
+    return phrase.format(n=rng.randint(2, 240), place=place, ssn=ssn)
 
 
 def _template_bullets(rng: random.Random) -> list[str]:
@@ -214,213 +222,6 @@ def _mark(style: str, index: int) -> str:
     return style
 
 
-def _signature(rng: random.Random, request: ReplyRequest) -> list[str]:
-    name = f"{request.first_name} {request.last_name}"
-    shape = rng.random()
-    if shape < 0.25:
-        return ["", rng.choice(words.SIGN_OFFS), request.first_name]
-    if shape < 0.4:
-        return ["", "-- ", name, request.agency_name]
-    if shape < 0.55:
-        return []
-    phone = f"({rng.randint(201, 989)}) 555-{rng.randint(100, 199):04d}"
-    block = [name, request.title or "Program Analyst", request.agency_name, f"Office: {phone}"]
-    if rng.random() < 0.3:
-        block.append(
-            "CONFIDENTIALITY NOTICE: This e-mail is intended only for the named recipient and may "
-            "contain Controlled Unclassified Information."
-        )
-    return ["", rng.choice(words.SIGN_OFFS), *block] if shape < 0.85 else ["", *block]
-
-
-# Clients: each returns the header block and the body, the quoted request under the new text.
-
-
-def _outlook_plain(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    text = "\n".join([*lines, *_signature(rng, request), "", *_outlook_quote(request)])
-    ctype, body = _encode_text(rng, text, ("utf-8", "windows-1252", "us-ascii"))
-    return _headers(rng, request, sender, date, "RE: ", ctype, "outlook.com"), body
-
-
-def _outlook_html(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    signature = _signature(rng, request)
-    html_lines = "".join(
-        f'<p class="MsoNormal">{escape(line) or "&nbsp;"}</p>\n' for line in lines + signature
-    )
-    quote = "<br>\n".join(
-        f"<b>{escape(line.split(':', 1)[0])}:</b>{escape(line.split(':', 1)[1])}"
-        for line in _outlook_header_lines(request)
-    )
-    html = (
-        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
-        "<style>p.MsoNormal{margin:0in;font-size:11pt}</style></head><body><div class=WordSection1>\n"
-        f'{html_lines}<div style="border:none;border-top:solid #E1E1E1 1.0pt">'
-        f'<p class="MsoNormal">{quote}</p></div>\n<p class="MsoNormal">{escape(request.request_subject)}</p>'
-        "</div></body></html>\n"
-    )
-    plain = "\n".join([*lines, *signature, "", *_outlook_quote(request)])
-    return _alternative(
-        rng, request, sender, date, "RE: ", plain, html, "outlook.com", html_only=rng.random() < 0.3
-    )
-
-
-def _outlook_web(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    signature = _signature(rng, request)
-    divs = "".join(f"<div>{escape(line) or '<br>'}</div>\n" for line in lines + signature)
-    quote = "<br>".join(
-        f"<b>{escape(line.split(':', 1)[0])}:</b>{escape(line.split(':', 1)[1])}"
-        for line in _outlook_header_lines(request)
-    )
-    html = (
-        f'<html><body dir="ltr">{divs}<div id="appendonsend"></div><hr style="width:98%">'
-        f'<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri">{quote}</font></div>'
-        f"<div>{escape(request.request_subject)}</div></body></html>\n"
-    )
-    ctype, body = _encode_text(rng, html, ("utf-8", "iso-8859-1"), subtype="html")
-    return _headers(rng, request, sender, date, "RE: ", ctype, "outlook.com"), body
-
-
-def _gmail(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    signature = _signature(rng, request)
-    when = _attribution_date(request)
-    attribution = f"On {when} {request.request_from} wrote:"
-    plain = "\n".join([*lines, *signature, "", *textwrap.wrap(attribution, 76), "", *_gt_quote(request)])
-    divs = "".join(f"<div>{escape(line) or '<br>'}</div>" for line in lines + signature)
-    html = (
-        f'<div dir="ltr">{divs}</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">'
-        f'{escape(attribution)}<br></div><blockquote class="gmail_quote">{escape(request.request_subject)}'
-        "</blockquote></div>\n"
-    )
-    return _alternative(rng, request, sender, date, "Re: ", plain, html, "mail.gmail.com")
-
-
-def _apple(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    when = f"{request.due_at:%b} {request.due_at.day}, {request.due_at.year}, at 8:00 AM"
-    text = "\n".join(
-        [
-            *lines,
-            *_signature(rng, request),
-            "",
-            f"> On {when}, {request.request_from} wrote:",
-            ">",
-            *_gt_quote(request),
-        ]
-    )
-    ctype, body = _encode_text(rng, text, ("utf-8",), prefer="quoted-printable")
-    return _headers(rng, request, sender, date, "Re: ", ctype, "icloud.com"), body
-
-
-def _iphone(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    when = f"{request.due_at:%b} {request.due_at.day}, {request.due_at.year}, at 8:00 AM"
-    text = "\n".join(
-        [
-            *lines,
-            "",
-            "Sent from my iPhone",
-            "",
-            f"> On {when}, {request.request_from} wrote:",
-            ">",
-            *_gt_quote(request),
-        ]
-    )
-    ctype, body = _encode_text(rng, text, ("utf-8", "us-ascii"))
-    return _headers(rng, request, sender, date, "Re: ", ctype, "icloud.com"), body
-
-
-def _android(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    text = "\n".join(
-        [*lines, "", "Get Outlook for Android", "________________________________", *_outlook_quote(request)]
-    )
-    ctype, body = _encode_text(rng, text, ("utf-8",), prefer="base64")
-    return _headers(rng, request, sender, date, "RE: ", ctype, "outlook.com"), body
-
-
-def _thunderbird(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    text = "\n".join(
-        [
-            *lines,
-            *_signature(rng, request),
-            "",
-            f"On {request.due_at:%m/%d/%y} 8:00 AM, {request.request_from} wrote:",
-            *_gt_quote(request),
-        ]
-    )
-    ctype, body = _encode_text(rng, text, ("utf-8", "iso-8859-1"), prefer="8bit")
-    return _headers(rng, request, sender, date, "Re: ", ctype + "; format=flowed", "thunderbird.net"), body
-
-
-def _lotus(
-    rng: random.Random, request: ReplyRequest, sender: str, date: dt.datetime, lines: list[str]
-) -> tuple[bytes, bytes]:
-    text = "\n".join(
-        [
-            *lines,
-            *_signature(rng, request),
-            "",
-            "",
-            f'-----"{request.request_from}" wrote: -----',
-            f"To: {request.email}",
-            f"Subject: {request.request_subject}",
-            "",
-            request.request_subject,
-        ]
-    )
-    ctype, body = _encode_text(rng, text, ("us-ascii", "iso-8859-1"))
-    return _headers(rng, request, sender, date, "Re: ", ctype, "notes.example.gov"), body
-
-
-_WRITERS = {
-    "outlook": _outlook_plain,
-    "outlook-html": _outlook_html,
-    "outlook-web": _outlook_web,
-    "gmail": _gmail,
-    "apple-mail": _apple,
-    "iphone": _iphone,
-    "android": _android,
-    "thunderbird": _thunderbird,
-    "lotus-notes": _lotus,
-}
-_CLIENTS = tuple(_WRITERS)
-_CLIENT_WEIGHTS = (22, 20, 14, 12, 6, 12, 5, 4, 5)
-
-
-def _outlook_header_lines(request: ReplyRequest) -> list[str]:
-    return [
-        f"From: {request.request_from}",
-        f"Sent: {request.due_at:%A, %B} {request.due_at.day}, {request.due_at.year} 8:00 AM",
-        f"To: {request.first_name} {request.last_name} <{request.email}>",
-        f"Subject: {request.request_subject}",
-    ]
-
-
-def _outlook_quote(request: ReplyRequest) -> list[str]:
-    return ["________________________________", *_outlook_header_lines(request), "", request.request_subject]
-
-
-def _gt_quote(request: ReplyRequest) -> list[str]:
-    return [f"> {request.request_subject}", ">", "> Reply to this message with up to 5 bullets."]
-
-
-def _attribution_date(request: ReplyRequest) -> str:
-    return f"{request.due_at:%a, %b} {request.due_at.day}, {request.due_at.year} at 8:00 AM"
-
-
 # Automatic replies and bounces
 
 
@@ -434,8 +235,8 @@ def _out_of_office(rng: random.Random, request: ReplyRequest, date: dt.datetime,
     extra = ("Auto-Submitted: auto-replied", "X-Autoreply: yes", "Precedence: bulk", "")[signal]
     if signal != 3:
         subject = "Re: " + request.request_subject if rng.random() < 0.5 else subject
-    ctype, body = _encode_text(rng, text + "\n", ("utf-8", "us-ascii"))
-    headers = _headers(
+    ctype, body = encode_text(rng, text + "\n", ("utf-8", "us-ascii"))
+    headers = header_block(
         rng, request, request.email, date, "", ctype, "outlook.com", subject=subject, extra=extra
     )
     return SynthReply(
@@ -482,109 +283,9 @@ def _bounce(rng: random.Random, request: ReplyRequest, date: dt.datetime) -> Syn
     )
 
 
-# Headers and encodings
-
-
-def _headers(
-    rng: random.Random,
-    request: ReplyRequest,
-    sender: str,
-    date: dt.datetime,
-    prefix: str,
-    content_type: str,
-    id_domain: str,
-    subject: str | None = None,
-    extra: str = "",
-) -> bytes:
-    name = f"{request.first_name} {request.last_name}"
-    display = name if name.isascii() else _encoded_word(name)
-    lines = [
-        f"From: {display} <{sender}>",
-        f"To: {request.reply_address}",
-        f"Subject: {subject or prefix + request.request_subject}",
-        f"Date: {format_datetime(date)}",
-        f"Message-ID: <{rng.getrandbits(64):016x}.{request.assignment_id}@{id_domain}>",
-        f"In-Reply-To: {request.request_message_id}",
-        f"References: {request.request_message_id}",
-        "MIME-Version: 1.0",
-        f"Content-Type: {content_type}",
-    ]
-    if extra:
-        lines.append(extra)
-    return ("\r\n".join(lines) + "\r\n").encode("ascii")
-
-
-def _encoded_word(text: str) -> str:
-    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
-
-
-def _encode_text(
-    rng: random.Random,
-    text: str,
-    charsets: tuple[str, ...],
-    subtype: str = "plain",
-    prefer: str | None = None,
-) -> tuple[str, bytes]:
-    """The Content-Type value and the transfer-encoding header, blank line and encoded body (CRLF)."""
-    charset = rng.choice(charsets)
-    try:
-        data = text.encode(charset)
-    except UnicodeEncodeError:
-        charset, data = "utf-8", text.encode("utf-8")
-    encoding = prefer or rng.choice(("7bit", "quoted-printable", "base64", "8bit"))
-    if encoding == "7bit" and not data.isascii():
-        encoding = "quoted-printable"
-    data = data.replace(b"\n", b"\r\n")
-    if encoding == "base64":
-        payload = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    elif encoding == "quoted-printable":
-        payload = quopri.encodestring(data.replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
-    else:
-        payload = data
-    header = f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii")
-    return f"text/{subtype}; charset={charset}", header + payload
-
-
-def _alternative(
-    rng: random.Random,
-    request: ReplyRequest,
-    sender: str,
-    date: dt.datetime,
-    prefix: str,
-    plain: str,
-    html: str,
-    id_domain: str,
-    html_only: bool = False,
-) -> tuple[bytes, bytes]:
-    if html_only:
-        ctype, body = _encode_text(rng, html, ("utf-8",), subtype="html")
-        return _headers(rng, request, sender, date, prefix, ctype, id_domain), body
-    boundary = f"000000000000{rng.getrandbits(48):012x}"
-    plain_type, plain_body = _encode_text(rng, plain, ("utf-8",))
-    html_type, html_body = _encode_text(rng, html, ("utf-8",), subtype="html")
-    body = (
-        b"\r\n--"
-        + boundary.encode()
-        + b"\r\nContent-Type: "
-        + plain_type.encode()
-        + b"\r\n"
-        + plain_body
-        + b"\r\n--"
-        + boundary.encode()
-        + b"\r\nContent-Type: "
-        + html_type.encode()
-        + b"\r\n"
-        + html_body
-        + b"\r\n--"
-        + boundary.encode()
-        + b"--\r\n"
-    )
-    ctype = f'multipart/alternative; boundary="{boundary}"'
-    return _headers(rng, request, sender, date, prefix, ctype, id_domain), b"\r\n" + body
-
-
 def _date(rng: random.Random, due: dt.datetime, late: bool) -> dt.datetime:
-    offset = rng.uniform(1, 48) if late else -rng.uniform(0.2, 96)
+    # Between the request going out and the deadline, or up to two days after it.
+    offset = rng.uniform(1, 48) if late else -rng.uniform(0.2, REQUEST_LEAD.total_seconds() / 3600 - 1)
     zone = rng.choice(_ZONES)
     return (due + dt.timedelta(hours=offset)).astimezone(zone).replace(microsecond=0)
 

@@ -3,6 +3,8 @@ shares, the circulating templates people copy, the sensitive slips, and out-of-o
 
 from __future__ import annotations
 
+import functools
+
 # (family, words in the agency's name that select it); the same families as the synthetic OKRs.
 FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -170,6 +172,7 @@ SIGN_OFFS: tuple[str, ...] = ("Thanks,", "V/r,", "Respectfully,", "Best,", "Rega
 PERSONAL_DOMAINS: tuple[str, ...] = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com")
 
 
+@functools.lru_cache(maxsize=512)
 def family_of(agency_name: str) -> str:
     """The mission family whose work an agency's people report."""
     lowered = agency_name.lower()
