@@ -51,6 +51,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/cycle_open.py
+	$(BIN)/python bench/submissions.py
+	$(BIN)/python bench/compliance.py
 	$(BIN)/python bench/parse.py
 
 clean:

@@ -4,7 +4,9 @@
         ...send to 127.0.0.1:sink.port...
     sink.messages  # [Received(mail_from, rcpt_tos, data), ...]
 
-`refuse` makes it answer RCPT for chosen addresses with a 550; `pipelining` makes it advertise RFC 2920
+`refuse` makes it answer RCPT for chosen addresses with a 550; `refuse_data` answers the final dot of
+their messages with a 552; `hang_up_on` closes the connection (once per address) when RCPT names one of
+them; `pipelining` makes it advertise RFC 2920
 PIPELINING (aiosmtpd reads commands in order, so it copes); `on_message` runs inside DATA after the
 message is stored and before the 250 goes out, which is where a test can kill the sender.
 """
@@ -50,10 +52,16 @@ class _Handler:
     ) -> str:
         if address.lower() in self.sink.refuse:
             return "550 5.1.1 No such mailbox"
+        if address.lower() in self.sink.hang_up_on:
+            self.sink.hang_up_on.discard(address.lower())
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if any(address.lower() in self.sink.refuse_data for address in envelope.rcpt_tos):
+            return "552 5.3.4 Message too big for this mailbox"
         received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content))
         with self.sink.lock:
             self.sink.messages.append(received)
@@ -76,10 +84,14 @@ class MailSink:
         self,
         *,
         refuse: set[str] = frozenset(),
+        refuse_data: set[str] = frozenset(),
+        hang_up_on: set[str] = frozenset(),
         pipelining: bool = False,
         on_message: Callable[[int], None] | None = None,
     ) -> None:
         self.refuse = {address.lower() for address in refuse}
+        self.refuse_data = {address.lower() for address in refuse_data}
+        self.hang_up_on = {address.lower() for address in hang_up_on}
         self.pipelining = pipelining
         self.on_message = on_message
         self.messages: list[Received] = []

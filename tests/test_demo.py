@@ -70,6 +70,18 @@ def test_the_demo_has_an_open_weekly_cycle_with_agency_decisions(demo_dir):
     assert any("pause" in reason for reason in reasons)
 
 
+def test_the_demo_employee_is_asked_this_week_and_answered_a_past_week(demo_dir):
+    database = sqlite3.connect(demo_dir / "lastweek.sqlite3")
+    rows = database.execute(
+        "SELECT c.state, a.mode, (SELECT count(*) FROM reports_report r WHERE r.assignment_id = a.id)"
+        " FROM directives_assignment a JOIN directives_cycle c ON c.id = a.cycle_id"
+        " JOIN org_employee e ON e.id = a.employee_id JOIN auth_user u ON u.id = e.user_id"
+        " WHERE u.username = 'employee' ORDER BY c.week_start"
+    ).fetchall()
+    assert rows[-1][:2] == ("open", "required")
+    assert ("closed", "required", 1) in rows
+
+
 def test_the_demo_replies_arrived_through_the_smtp_server_and_became_reports(demo_dir):
     output = (demo_dir / "first-run.out").read_text()
     assert "replies through the SMTP server" in output

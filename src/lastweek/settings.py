@@ -51,6 +51,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 REDIS_URL = env_str("REDIS_URL", "")
+# The cache holds rate-limit counters: in Redis when REDIS_URL is set, so every web process shares them;
+# else in each process's memory (the embedded set-up runs one).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# How many reverse proxies in front of the site append the client's address to X-Forwarded-For; 0 reads
+# the connection's own address. Rate limits count per client address.
+TRUSTED_PROXIES = env_int("LASTWEEK_TRUSTED_PROXIES", 0)
 
 # Outgoing mail: Django's standard settings. Request mail goes through a backend that records, per
 # message, how far the hand-over got (see directives/mailer.py), so a restart never sends twice.
@@ -70,6 +82,10 @@ DKIM_SELECTOR = env_str("LASTWEEK_DKIM_SELECTOR", "lastweek")
 DKIM_DOMAIN = env_str("LASTWEEK_DKIM_DOMAIN", MAIL_DOMAIN)
 # Messages per second handed to the mail server when sending requests (0: no limit).
 SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
+# Compliance: reminders go this many hours before each person's deadline; the counts behind the
+# dashboards are rebuilt in full this often (answers are counted within a minute in between).
+REMINDER_HOURS = env_int("LASTWEEK_REMINDER_HOURS", 24)
+COMPLIANCE_FULL_REFRESH_MINUTES = env_int("LASTWEEK_COMPLIANCE_FULL_REFRESH_MINUTES", 15)
 # Incoming mail (`lastweek smtpd`): the largest message accepted, in bytes (larger ones get a 552).
 SMTPD_MAX_SIZE = env_int("LASTWEEK_SMTPD_MAX_SIZE", 10 * 1024 * 1024)
 
@@ -83,6 +99,9 @@ if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
+
+# Personal API tokens (Authorization: Bearer …) last this many days at most; people may choose fewer.
+API_TOKEN_DAYS = env_int("LASTWEEK_API_TOKEN_DAYS", 90)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -98,6 +117,8 @@ INSTALLED_APPS = [
     "lastweek.intake",
     "lastweek.goals",
     "lastweek.synth",
+    "lastweek.compliance",
+    "lastweek.dashboard",
     "huey.contrib.djhuey",
 ]
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("lastweek.access.urls")),
     path("", include("lastweek.directives.urls")),
     path("goals/", include("lastweek.goals.urls")),
+    path("report/", include("lastweek.reports.urls")),
+    path("dashboard/", include("lastweek.dashboard.urls")),
     path("api/", api.urls),
     # Sign-in and sign-out only: password resets by email wait for the outbound mail set-up.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

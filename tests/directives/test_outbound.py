@@ -24,6 +24,7 @@ from lastweek.directives.outbound import (
     send_requests,
     sending_lock,
 )
+from lastweek.directives.pipeline import Outgoing, PipelinedSender
 from lastweek.directives.request_message import BodyTemplate
 from lastweek.directives.tokens import assignment_id_from_token, format_verify_code
 from lastweek.org.models import Employee
@@ -128,7 +129,7 @@ def test_the_body_names_agency_manager_and_verification_code(db, mail_sink, sett
     assert "employee of Department of Veterans Affairs, reporting to Maria Manager" in body
     assert f"verification code is {format_verify_code(code)}" in body
     assert "type https://lastweek.example.gov/verify/ into your browser yourself" in body
-    assert "sign in at https://lastweek.example.gov/ and use the web form" in body
+    assert "sign in at https://lastweek.example.gov/report/ and use the web form" in body
     assert "never asks for your password" in body
     assert "up to 5 bullets" in body
 
@@ -148,7 +149,8 @@ def test_the_headers_say_who_sends_and_that_it_is_automatic(db, mail_sink, setti
     message = only_message_for(mail_sink, "alice@example.gov")
     headers = message.parsed()
     assert headers["From"] == "Office of Personnel Management <lastweek@reports.example.gov>"
-    assert message.mail_from == "lastweek@reports.example.gov"
+    # The envelope sender is the assignment's reply address: bounces and out-of-office notices name it.
+    assert message.mail_from == headers["Reply-To"]
     assert (
         headers["Subject"]
         == "What did you get done last week? (week 2026-W48, Department of Veterans Affairs)"
@@ -362,31 +364,35 @@ def test_a_second_sender_for_the_same_cycle_is_refused(db, mail_sink):
     assert send_requests(cycle, rate=0).sent == 1
 
 
+def send_one(hand_over, *messages: tuple[str, bytes]) -> list[str]:
+    """Send (to address, message) pairs through the pipelined sender; the outcomes."""
+    sender = PipelinedSender([RequestMailBackend()], TokenBucket(0), hand_over, lambda: False)
+    outgoing = [
+        Outgoing(key, address, "a@example.gov", smtp_data(message))
+        for key, (address, message) in enumerate(messages, 1)
+    ]
+    with sender:
+        return [report.outcome.value for report in sender.send(outgoing)]
+
+
 def test_the_final_dot_goes_out_only_after_the_hand_over(mail_sink, settings):
     seen_by_server_at_hand_over = []
-    backend = RequestMailBackend()
     message = b"From: a@example.gov\r\nTo: b@example.gov\r\nSubject: dots\r\n\r\n.leading dot\r\n..two\r\n"
-    backend.send_handed_over(
-        "a@example.gov",
-        "b@example.gov",
-        message,
-        lambda: seen_by_server_at_hand_over.append(mail_sink.count()),
+    outcomes = send_one(
+        lambda ids: seen_by_server_at_hand_over.append(mail_sink.count()), ("b@example.gov", message)
     )
-    backend.close()
+    assert outcomes == ["sent"]
     assert seen_by_server_at_hand_over == [0]
     assert mail_sink.messages[0].data.endswith(b"\r\n.leading dot\r\n..two\r\n")
 
 
 def test_a_failed_hand_over_abandons_the_message(mail_sink, settings):
-    backend = RequestMailBackend()
-
-    def hand_over():
+    def hand_over(ids):
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        backend.send_handed_over("a@example.gov", "b@example.gov", b"Subject: x\r\n\r\nbody\r\n", hand_over)
-    backend.send_handed_over("a@example.gov", "c@example.gov", b"Subject: y\r\n\r\nbody\r\n", lambda: None)
-    backend.close()
+        send_one(hand_over, ("b@example.gov", b"Subject: x\r\n\r\nbody\r\n"))
+    assert send_one(lambda ids: None, ("c@example.gov", b"Subject: y\r\n\r\nbody\r\n")) == ["sent"]
     assert [message.rcpt_tos for message in mail_sink.messages] == [("c@example.gov",)]
 
 

@@ -112,3 +112,56 @@ def test_checking_a_code_records_nothing_about_anyone(client, request_mail):
     check(client, CODE)
     check(client, "ZZZZZZZZZZ")
     assert AuditEvent.objects.count() == before
+
+
+def test_behind_a_proxy_each_client_is_counted_by_the_address_the_proxy_saw(client, request_mail, settings):
+    settings.TRUSTED_PROXIES = 1
+
+    def via_proxy(forwarded_for: str):
+        return client.post(
+            "/verify/", {"code": CODE}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for
+        )
+
+    for _ in range(VERIFY_LOOKUPS):
+        assert via_proxy("192.0.2.10").status_code == 200
+    assert via_proxy("192.0.2.10").status_code == 429
+    # What the client itself wrote into the header (the left part) does not make it someone else.
+    assert via_proxy("203.0.113.99, 192.0.2.10").status_code == 429
+    assert via_proxy("198.51.100.7").status_code == 200
+
+
+def test_without_trusted_proxies_a_forwarded_for_header_is_ignored(client, request_mail, settings):
+    settings.TRUSTED_PROXIES = 0
+    for n in range(VERIFY_LOOKUPS):
+        check_forged = client.post(
+            "/verify/", {"code": CODE}, REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        )
+        assert check_forged.status_code == 200
+    assert check(client, CODE).status_code == 429
+
+
+def test_the_limit_holds_across_web_processes_through_redis(client, request_mail, settings, redis_url):
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "lastweek-test-verify",
+        }
+    }
+    caches["default"].clear()
+    for _ in range(VERIFY_LOOKUPS):
+        assert check(client, "ZZZZZZZZZZ").status_code == 200
+    # Another process sees the same counter: here, a second client of the same Redis.
+    other = caches.create_connection("default")
+    assert other.get(next(iter(_verify_keys(redis_url)))) == VERIFY_LOOKUPS
+    assert check(client, CODE).status_code == 429
+    caches["default"].clear()
+
+
+def _verify_keys(redis_url: str) -> list[str]:
+    import redis
+
+    keys = redis.Redis.from_url(redis_url).keys("lastweek-test-verify:*lastweek:verify:*")
+    return [key.decode().split(":", 2)[2] for key in keys]

@@ -1,6 +1,6 @@
 """submit_many() writes the rows submit() would write for the same answers, one after another in the same
 order: the same reports and bullets, deadline rule, current answer, stock answers, flags, refusals and
-idempotency per source message."""
+idempotency per source message, and the compliance marks its signal leaves."""
 
 import datetime as dt
 
@@ -145,11 +145,22 @@ def reset_to_before(people) -> None:
     Report.objects.filter(pk=pre.pk).update(is_current=True)
 
 
+def stale_units() -> set[tuple[int, int]]:
+    from lastweek.compliance.models import StaleUnit
+
+    return set(StaleUnit.objects.values_list("cycle_id", "unit_id"))
+
+
 def test_submit_many_writes_the_rows_submit_writes_one_by_one(world):
+    from lastweek.compliance.models import StaleUnit
+
+    StaleUnit.objects.all().delete()
     sequential = one_by_one(world)
-    expected = rows()
+    expected, expected_stale = rows(), stale_units()
     reset_to_before(world)
+    StaleUnit.objects.all().delete()
     bulk = in_bulk(world)
+    assert expected_stale and stale_units() == expected_stale
     assert [row[1:] for row in rows()] == [row[1:] for row in expected]
     assert [outcome(result) for result in bulk] == [outcome(result) for result in sequential]
 

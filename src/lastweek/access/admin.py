@@ -1,10 +1,11 @@
-"""Admin pages for role grants and a read-only view of the audit log."""
+"""Admin pages for role grants, personal API tokens (revoke only) and a read-only view of the audit log."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from lastweek.access import audit
-from lastweek.access.models import AuditEvent, RoleGrant
+from lastweek.access.models import ApiToken, AuditEvent, RoleGrant
+from lastweek.access.tokens import revoke_token
 from lastweek.admin_pagination import EstimatedCountPaginator
 
 
@@ -49,3 +50,36 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Operators see and revoke tokens; they never see a token itself (only its hash is kept) and cannot
+    create one for someone else."""
+
+    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=user__username", "=prefix"]
+    raw_id_fields = ["user"]
+    readonly_fields = [
+        "user",
+        "name",
+        "key_hash",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # revoke instead: the audit log keeps speaking of the token
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        revoked = sum(revoke_token(token, request.user) for token in queryset)
+        self.message_user(request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")

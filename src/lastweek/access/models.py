@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from lastweek.org.models import Agency, Unit
 
@@ -121,3 +122,41 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now) -> ApiTokenQuerySet:
+        """Tokens that still sign in: not revoked and not expired at `now`."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Bearer …`). Only a SHA-256 hash of the token is stored: the
+    token itself is shown once, when it is created. Tokens expire and are revoked, never deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'weekly script'.")
+    # The token is 256 random bits, so an unsalted hash is as strong as the token; it is also what the
+    # lookup on every request uses, through the unique index.
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def state(self) -> str:
+        """'revoked', 'expired' or 'active', as of now."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"

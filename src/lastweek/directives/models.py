@@ -319,7 +319,7 @@ class Assignment(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, help_text="Blank: on leave, return not yet known.")
     on_leave = models.BooleanField(default=False)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="Last mid-cycle policy change.")
-    # What the email channel learns besides answers; compliance reads them for "auto-reply only" and "bounced".
+    # What the email channel learns besides answers: compliance reads them ("auto-reply only", "bounced").
     auto_reply_at = models.DateTimeField(
         null=True, blank=True, help_text="Last automatic reply (out of office) received in this cycle."
     )
@@ -368,12 +368,17 @@ class RequestMail(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="request_mail")
+    # No database foreign key (like Assignment's own): checking one locks the assignment row, which
+    # rewrites every assignment page a cycle's claims touch. Uniques are constraints, not unique=True,
+    # so PostgreSQL builds no extra LIKE index per column for every claim to maintain.
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.PROTECT, related_name="request_mail", db_constraint=False
+    )
     cycle = models.ForeignKey(
         Cycle, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    message_id = models.CharField(max_length=200, unique=True)
-    verify_code = models.CharField(max_length=16, unique=True)
+    message_id = models.CharField(max_length=200)
+    verify_code = models.CharField(max_length=16)
     to_address = models.EmailField(max_length=254)
     state = models.CharField(max_length=8, choices=State.choices, default=State.CLAIMED)
     claimed_at = models.DateTimeField()
@@ -382,6 +387,10 @@ class RequestMail(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_id"], name="requestmail_message_id_unique"),
+            models.UniqueConstraint(fields=["verify_code"], name="requestmail_verify_code_unique"),
+        ]
         indexes = [models.Index(fields=["cycle", "state"], name="requestmail_cycle_state_idx")]
 
     def __str__(self) -> str:

@@ -11,12 +11,10 @@ How "exactly once" holds across crashes and restarts:
     "failed" rows are never sent again.
 A lock per cycle keeps two runs from sending the same batch.
 
-One connection (the default) sends from the calling thread: a hand-over is recorded and the final
-dot written microseconds later. More connections buy throughput (a connection spends most of its time
-waiting for replies): sender threads compose and send, and the calling thread, the only one touching
-the database, records the hand-overs of all senders waiting at their final dot in one write (a group
-record). The price is a wider window between record and dot, a thread wake-up: tens of
-microseconds usually, milliseconds on a loaded machine (see mailer.py for what the window means).
+All of it runs in the calling thread: the pipelined sender (pipeline.py) drives every SMTP connection
+from one selector loop, so the hand-overs of all connections whose DATA was just accepted are recorded
+in one journal write and their final dots written microseconds later, whatever the number of
+connections. More connections buy throughput against a mail server that answers slowly.
 """
 
 from __future__ import annotations
@@ -39,17 +37,17 @@ from django.utils import timezone
 
 from lastweek.directives.mailer import (
     DkimSigner,
-    InlineHandOver,
     Outcome,
-    QueuedHandOver,
     RequestMailBackend,
-    Senders,
     SendReport,
     TokenBucket,
+    sendable,
+    smtp_data,
 )
 from lastweek.directives.models import ASKED_MODES, Assignment, Cycle, RequestMail
+from lastweek.directives.pipeline import Outgoing, PipelinedSender
 from lastweek.directives.request_message import Recipient, RequestComposer
-from lastweek.directives.tokens import new_verify_code
+from lastweek.directives.tokens import new_verify_code, reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ except ImportError:  # pragma: no cover
 
 Progress = Callable[[int, int], None]
 
-DEFAULT_CONNECTIONS = 1
+DEFAULT_CONNECTIONS = 2
 # Everything a message needs about its assignee, read in one query per batch (no per-message query).
 _ASSIGNEE_FIELDS = (
     "id",
@@ -83,8 +81,6 @@ _CLAIM_SQL = (
 )
 # An arbitrary constant naming this job's advisory locks, so they cannot clash with other jobs'.
 _PG_LOCK_NAMESPACE = 0x5E4D
-# How often the calling thread looks at the stop flag while nothing else happens.
-_POLL_SECONDS = 0.2
 
 
 @dataclass
@@ -142,10 +138,10 @@ def send_requests(
         _replay_journal(cycle)
         _drop_claims_no_longer_asked(cycle)
         run = _Run(cycle, progress, stop or threading.Event(), HandOverJournal(cycle))
-        signer = DkimSigner(processes=min(len(backends), len(os.sched_getaffinity(0))))
+        signer = DkimSigner(processes=len(os.sched_getaffinity(0)))
         try:
-            with Senders(backends, RequestComposer(cycle), signer, TokenBucket(rate)) as senders:
-                run.send_all(senders, batch_size)
+            with PipelinedSender(backends, TokenBucket(rate), run.mark_handed, run.halted) as sender:
+                run.send_all(sender, RequestComposer(cycle), signer, batch_size)
         finally:
             signer.close()
             # Everything handed over is in the database once the last batch is recorded.
@@ -178,23 +174,29 @@ class _Run:
         self.total = asked.count() - self.result.already_sent
         self.done = 0
         table = RequestMail._meta.db_table
-        self.sent_sql = f"UPDATE {table} SET state = %s, sent_at = %s WHERE assignment_id = %s"
+        self.record_sql = (
+            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
+            " WHERE assignment_id = %s AND state = %s"
+        )
         self.failed_sql = (
             f"UPDATE {table} SET state = %s, last_error = %s, attempts = attempts + %s"
             " WHERE assignment_id = %s"
         )
 
-    def send_all(self, senders: Senders, batch_size: int) -> None:
+    def send_all(
+        self, sender: PipelinedSender, composer: RequestComposer, signer: DkimSigner, batch_size: int
+    ) -> None:
         self.progress(0, self.total)
         for batch in _left_claimed(self.cycle, batch_size):
-            self.send_batch(senders, batch)
-        after_id = 0
-        while not self.halted():
-            batch = _claim_batch(self.cycle, after_id, batch_size)
-            if not batch:
+            self.send_batch(sender, self.prepare(batch, composer, signer))
+            if self.halted():
                 break
-            self.send_batch(senders, batch)
-            after_id = batch[-1].assignment_id
+        after_employee = 0
+        while not self.halted():
+            batch, after_employee = _claim_batch(self.cycle, after_employee, batch_size)
+            if after_employee is None:
+                break
+            self.send_batch(sender, self.prepare(batch, composer, signer))
         if self.crash is not None:
             raise self.crash
         if self.unavailable:
@@ -205,47 +207,37 @@ class _Run:
         """Asked to stop, or nothing more can be sent."""
         return self.stop.is_set() or bool(self.unavailable) or self.crash is not None
 
-    def send_batch(self, senders: Senders, batch: list[Recipient]) -> None:
+    def prepare(
+        self, batch: list[Recipient], composer: RequestComposer, signer: DkimSigner
+    ) -> list[Outgoing]:
+        """The batch's messages, composed and signed. The envelope sender is the assignment's own
+        reply address, so a bounce or an out-of-office notice comes back naming its assignment."""
+        recipients, messages, senders = [], [], []
+        for recipient in batch:
+            if not sendable(recipient.to_address):
+                self._record(
+                    SendReport(
+                        recipient, Outcome.REFUSED, "not a plain ASCII address; not sent", attempted=False
+                    )
+                )
+                continue
+            reply_to = reply_address(recipient.assignment_id)
+            recipients.append(recipient)
+            senders.append(reply_to)
+            messages.append(composer.compose(recipient, reply_to=reply_to))
+        return [
+            Outgoing(r.assignment_id, r.to_address, envelope_sender, smtp_data(message), r)
+            for r, envelope_sender, message in zip(
+                recipients, senders, signer.sign_all(messages), strict=True
+            )
+        ]
+
+    def send_batch(self, sender: PipelinedSender, batch: list[Outgoing]) -> None:
         try:
-            if senders.threads:
-                self._send_in_threads(senders, batch)
-            else:
-                for recipient in batch:
-                    if self.halted():
-                        break
-                    senders.bucket.take()
-                    hand_over = InlineHandOver(recipient, self.mark_handed)
-                    self._record(senders.send(senders.backends[0], recipient, hand_over))
+            for report in sender.send(batch):
+                self._record(report)
         finally:
             self.record_sent()
-
-    def _send_in_threads(self, senders: Senders, batch: list[Recipient]) -> None:
-        """Give the batch to the sender threads; serve their hand-overs and reports until all are back."""
-        pending = senders.submit(batch)
-        while pending:
-            if self.halted():
-                pending -= senders.withdraw_unstarted()
-                if not pending:
-                    break
-            events = senders.next_events(_POLL_SECONDS)
-            if not events and not senders.alive():
-                raise RuntimeError("The sender threads ended with messages still in their hands.")
-            hand_overs = [event for event in events if isinstance(event, QueuedHandOver)]
-            if hand_overs:
-                self._grant(hand_overs)
-            for report in (event for event in events if isinstance(event, SendReport)):
-                pending -= 1
-                self._record(report)
-
-    def _grant(self, hand_overs: list[QueuedHandOver]) -> None:
-        try:
-            self.mark_handed([hand_over.recipient.assignment_id for hand_over in hand_overs])
-        except BaseException:
-            for hand_over in hand_overs:
-                hand_over.answer(granted=False)
-            raise
-        for hand_over in hand_overs:
-            hand_over.answer(granted=True)
 
     def mark_handed(self, assignment_ids: list[int]) -> None:
         """Record the hand-over in the journal; the database follows at the end of the batch."""
@@ -286,33 +278,37 @@ class _Run:
         self.progress(self.done, self.total)
 
     def record_sent(self) -> None:
-        """Write the batch's hand-overs, and the accepted messages as "sent" with the time of each one's
-        250, in one transaction; then empty the journal."""
-        if not self.handed and not self.sent_rows:
+        """Write the batch's hand-overs in one statement: "sent", with the time of the 250, for those the
+        server accepted, "handed" for the rest; then empty the journal. A message goes from "claimed"
+        to "sent" in one update (the journal covered the moment in between)."""
+        if not self.handed:
             return
-        to_db = connection.ops.adapt_datetimefield_value
+        sent_at = dict((assignment_id, at) for at, assignment_id in self.sent_rows)
+        rows = [
+            (
+                RequestMail.State.SENT if assignment_id in sent_at else RequestMail.State.HANDED,
+                sent_at.get(assignment_id),
+                assignment_id,
+            )
+            for assignment_id in dict.fromkeys(self.handed)
+        ]
+        table = RequestMail._meta.db_table
         with transaction.atomic():
-            if self.handed:
-                RequestMail.objects.filter(
-                    cycle=self.cycle, assignment_id__in=self.handed, state=RequestMail.State.CLAIMED
-                ).update(state=RequestMail.State.HANDED, attempts=F("attempts") + 1)
-            if connection.vendor == "postgresql" and self.sent_rows:
+            if connection.vendor == "postgresql":
                 # One statement for the batch instead of one per message.
                 self.cursor.execute(
-                    f"UPDATE {RequestMail._meta.db_table} AS m SET state = %s, sent_at = v.at"
-                    " FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE m.assignment_id = v.id",
-                    [
-                        RequestMail.State.SENT,
-                        [assignment_id for _, assignment_id in self.sent_rows],
-                        [at for at, _ in self.sent_rows],
-                    ],
+                    f"UPDATE {table} AS m SET state = v.state, sent_at = v.at, attempts = m.attempts + 1"
+                    " FROM unnest(%s::varchar[], %s::timestamptz[], %s::bigint[]) AS v(state, at, id)"
+                    " WHERE m.assignment_id = v.id AND m.state = %s",
+                    [*map(list, zip(*rows, strict=True)), RequestMail.State.CLAIMED],
                 )
             else:
+                to_db = connection.ops.adapt_datetimefield_value
                 self.cursor.executemany(
-                    self.sent_sql,
+                    self.record_sql,
                     [
-                        (RequestMail.State.SENT, to_db(at), assignment_id)
-                        for at, assignment_id in self.sent_rows
+                        (state, to_db(at), assignment_id, RequestMail.State.CLAIMED)
+                        for state, at, assignment_id in rows
                     ],
                 )
         self.journal.clear()
@@ -410,23 +406,39 @@ def _left_claimed(cycle: Cycle, batch_size: int) -> Iterator[list[Recipient]]:
         after_id = batch[-1].assignment_id
 
 
-def _claim_batch(cycle: Cycle, after_id: int, batch_size: int) -> list[Recipient]:
-    """Claim up to `batch_size` asked assignments (ids above `after_id`) that have no request mail.
+def _claim_batch(cycle: Cycle, after_employee: int, batch_size: int) -> tuple[list[Recipient], int | None]:
+    """Claim up to `batch_size` asked assignments (of employees with ids above `after_employee`) that
+    have no request mail; return them and the last employee id looked at (None when there are no more).
 
     The mode is checked here, in the claiming transaction, so a pause decided before the claim is
-    always obeyed. Message-IDs contain the assignment id and cannot collide; a verification code can
-    (50 random bits, kept forever), and then the batch is claimed again with fresh codes.
+    always obeyed. The walk follows the (cycle, employee) unique index: along the primary key it would
+    read every earlier cycle's assignments first. The joins the message needs are made for the batch's
+    ids only, and which of them already have request mail is a lookup by assignment id: planned from
+    estimates that go stale within a run (the tables grow by a batch at a time), one query would join
+    every row of the cycle, or hash every request sent so far, for each batch. Message-IDs contain the
+    assignment id and cannot collide; a verification code can (50 random bits, kept forever), and then
+    the batch is claimed again with fresh codes.
     """
+    asked = Assignment.objects.filter(mode__in=ASKED_MODES)
     with transaction.atomic():
-        rows = list(
-            Assignment.objects.filter(
-                cycle=cycle, id__gt=after_id, mode__in=ASKED_MODES, request_mail__isnull=True
-            )
-            .order_by("id")
-            .values_list(*_ASSIGNEE_FIELDS, "employee__email")[:batch_size]
+        keys = list(
+            asked.filter(cycle=cycle, employee_id__gt=after_employee)
+            .order_by("employee_id")
+            .values_list("id", "employee_id")[:batch_size]
         )
-        if not rows:
-            return []
+        if not keys:
+            return [], None
+        last_employee = keys[-1][1]
+        ids = [assignment_id for assignment_id, _ in keys]
+        mailed = set(
+            RequestMail.objects.filter(assignment_id__in=ids).values_list("assignment_id", flat=True)
+        )
+        wanted = [assignment_id for assignment_id in ids if assignment_id not in mailed]
+        if not wanted:
+            return [], last_employee
+        rows = list(
+            asked.filter(id__in=wanted).order_by("id").values_list(*_ASSIGNEE_FIELDS, "employee__email")
+        )
         claimed_at = connection.ops.adapt_datetimefield_value(timezone.now())
         for attempt in range(1, _CLAIM_ATTEMPTS + 1):
             batch = [
@@ -440,7 +452,7 @@ def _claim_batch(cycle: Cycle, after_id: int, batch_size: int) -> list[Recipient
                 ]
                 with transaction.atomic(), connection.cursor() as cursor:
                     _insert_claims(cursor, rows_out)
-                return batch
+                return batch, last_employee
             except (IntegrityError, DatabaseIntegrityError):
                 if attempt == _CLAIM_ATTEMPTS:
                     raise

@@ -68,8 +68,9 @@ class RequestComposer:
         self._deadlines: dict[tuple, str] = {}
         self._date = (0, "")
 
-    def compose(self, recipient: Recipient) -> bytes:
-        """The complete message (headers and body, CRLF line ends), ready for signing and sending."""
+    def compose(self, recipient: Recipient, reply_to: str | None = None) -> bytes:
+        """The complete message (headers and body, CRLF line ends), ready for signing and sending.
+        `reply_to` is the assignment's reply address when the caller has it already."""
         body = self.body.render(
             {
                 "first_name": recipient.first_name,
@@ -84,7 +85,7 @@ class RequestComposer:
         headers = (
             f"From: {self.from_header}\r\n"
             f"To: {formataddr((to_name, recipient.to_address), charset='utf-8')}\r\n"
-            f"Reply-To: {reply_address(recipient.assignment_id)}\r\n"
+            f"Reply-To: {reply_to or reply_address(recipient.assignment_id)}\r\n"
             f"Subject: {self.subject(recipient.agency)}\r\n"
             f"Date: {self.date()}\r\n"
             f"Message-ID: {recipient.message_id}\r\n"

@@ -8,6 +8,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -461,10 +462,20 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the connection's, or behind TRUSTED_PROXIES reverse proxies the entry the
+    nearest of them added to X-Forwarded-For (entries further left are the client's own word)."""
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _lookup_allowed(request: HttpRequest) -> bool:
     """Count this lookup against the client's address; False once over the limit for the window."""
     # The address is hashed so the cache holds no list of who checked what.
-    client = hashlib.sha256(request.META.get("REMOTE_ADDR", "").encode()).hexdigest()[:32]
+    client = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     key = f"lastweek:verify:{client}"
     cache.add(key, 0, VERIFY_WINDOW_SECONDS)
     try:

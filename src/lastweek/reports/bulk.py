@@ -3,7 +3,8 @@
 For the batch paths (mailbox import, the SMTP worker), where one `submit()` per message costs a dozen
 queries. The result is the rows `submit()` would write for the same answers submitted one after another
 in the same order (tests/reports/test_submit_many.py compares the two): the same validation and
-refusals, deadline rule, stock answers, flags, is_current, receipts and idempotency per source message.
+refusals, deadline rule, stock answers, flags, is_current, receipts, idempotency per source message,
+and its `answer_stored` signal inside the transaction (once per cycle and unit, what its receiver reads).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lastweek.reports.actions import (
     _check_limits,
     _check_open,
     _receipt,
+    answer_stored,
     submit,
 )
 from lastweek.reports.models import Bullet, Channel, Report
@@ -88,6 +90,7 @@ class AssignmentFacts:
     pk: int
     cycle_id: int
     employee_id: int
+    unit_id: int
     mode: str
     due_at: dt.datetime | None
     policy_id: int | None
@@ -100,20 +103,28 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
     where, params = id_filter("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, cycle_id, employee_id, mode, due_at, policy_id"
+            "SELECT id, cycle_id, employee_id, unit_id, mode, due_at, policy_id"
             f" FROM {Assignment._meta.db_table} WHERE {where}",
             params,
         )
         rows = cursor.fetchall()
     cycles = Cycle.objects.select_related("directive").in_bulk({row[1] for row in rows})
-    paused = {row[5] for row in rows if row[3] == Mode.PAUSED and row[5]}
+    paused = {row[6] for row in rows if row[4] == Mode.PAUSED and row[6]}
     policies = Policy.objects.in_bulk(paused) if paused else {}
     facts = {}
-    for pk, cycle_id, employee_id, mode, due_at, policy_id in rows:
+    for pk, cycle_id, employee_id, unit_id, mode, due_at, policy_id in rows:
         if connection.vendor != "postgresql" and due_at is not None:
             due_at = _aware(due_at)
         facts[pk] = AssignmentFacts(
-            pk, cycle_id, employee_id, mode, due_at, policy_id, cycles[cycle_id], policies.get(policy_id)
+            pk,
+            cycle_id,
+            employee_id,
+            unit_id,
+            mode,
+            due_at,
+            policy_id,
+            cycles[cycle_id],
+            policies.get(policy_id),
         )
     return facts
 
@@ -204,6 +215,7 @@ def _submit_batch(
         superseded = _decide_current(stored)
         _assign_receipt_codes(stored)
         _insert(stored, channel)
+        _announce(stored)
     for item in stored:
         results[item.index] = _as_receipt(item)
     # A duplicate's receipt tells whether the answer counted at that point, as submit() would.
@@ -322,6 +334,17 @@ def _assign_receipt_codes(items: list[_Accepted]) -> None:
                 item.receipt_code = code
                 taken.add(code)
         pending = [item for code, item in codes.items() if code in clashes]
+
+
+def _announce(items: list[_Accepted]) -> None:
+    """`answer_stored`, as submit() sends it inside its transaction; once per cycle and unit among the
+    answers stored, which is what its receiver (compliance marking a unit's counts stale) reads."""
+    announced: set[tuple[int, int]] = set()
+    for item in items:
+        assignment = item.submission.assignment
+        if (assignment.cycle_id, assignment.unit_id) not in announced:
+            announced.add((assignment.cycle_id, assignment.unit_id))
+            answer_stored.send(sender=Report, assignment=assignment)
 
 
 def _receipt_code() -> str:

@@ -16,9 +16,12 @@ from django.db import transaction
 from django.db.models import Count
 
 from lastweek.access.models import Role, RoleGrant, Scope
+from lastweek.directives.models import ASKED_MODES
 from lastweek.org.models import Agency, Employee
 from lastweek.org.roster_import import import_roster
+from lastweek.synth.demo_answers import answer_a_past_week
 from lastweek.synth.demo_directive import build_demo_directive
+from lastweek.synth.demo_history import demo_history
 from lastweek.synth.demo_replies import demo_replies
 from lastweek.synth.okrs import demo_okrs
 from lastweek.synth.workforce import write_roster_csv
@@ -44,11 +47,15 @@ def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print
         result = import_roster(roster)
         say(f"Imported {result.created:,} employees in {result.agencies_created} agencies.")
     cycle = build_demo_directive(say)
-    demo_replies(cycle, say)
     demo_okrs(say)
+    demo_history(cycle.directive, seed=seed, say=say)
     password = _demo_password()
     with transaction.atomic():
-        logins = _demo_logins(password)
+        logins = _demo_logins(password, cycle)
+    employee = Employee.objects.filter(user__username="employee").first()
+    if employee is not None:
+        answer_a_past_week(employee, cycle, say)
+    demo_replies(cycle, say)
     return logins, password
 
 
@@ -74,7 +81,7 @@ def _grant(user, role: str, scope: str, agency: Agency | None = None) -> None:
     )
 
 
-def _demo_logins(password: str) -> list[Login]:
+def _demo_logins(password: str, cycle=None) -> list[Login]:
     largest = Agency.objects.annotate(size=Count("employees")).order_by("-size").first()
     admin = _user("admin", password, is_staff=True, is_superuser=True, email="admin@example.gov")
     _grant(admin, Role.AUDITOR, Scope.ORGANIZATION)
@@ -83,10 +90,12 @@ def _demo_logins(password: str) -> list[Login]:
     owner = _user("directive-owner", password, email="directive-owner@example.gov")
     _grant(owner, Role.DIRECTIVE_OWNER, Scope.ORGANIZATION)
     manager = _link_manager(largest, password)
+    # The employee is asked in the open week, so the demo shows the answer form at /report/.
+    asked = {"assignments__cycle": cycle, "assignments__mode__in": ASKED_MODES} if cycle else {}
     report = (
         Employee.objects.filter(user__username="employee").first()
         or Employee.objects.reporting_to(manager.employee)
-        .filter(user=None, direct_reports__isnull=True)
+        .filter(user=None, direct_reports__isnull=True, **asked)
         .order_by("employee_number")
         .first()
     )
@@ -103,7 +112,11 @@ def _demo_logins(password: str) -> list[Login]:
     ]
     if employee:
         logins.append(
-            Login("employee", f"{report.title}, in the manager's reporting line", "only themselves")
+            Login(
+                "employee",
+                f"{report.title}, in the manager's reporting line",
+                "only themselves; answers at /report/",
+            )
         )
     return logins
 

@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directives', '0002_assignment_without_database_foreign_keys'),
+        ("directives", "0002_assignment_without_database_foreign_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assignment',
-            name='auto_reply_at',
-            field=models.DateTimeField(blank=True, help_text='Last automatic reply (out of office) received in this cycle.', null=True),
+            model_name="assignment",
+            name="auto_reply_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Last automatic reply (out of office) received in this cycle.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='bounced_at',
-            field=models.DateTimeField(blank=True, help_text='When the request mail bounced: the address is failing.', null=True),
+            model_name="assignment",
+            name="bounced_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the request mail bounced: the address is failing.", null=True
+            ),
         ),
     ]

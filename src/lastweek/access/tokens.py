@@ -1,0 +1,101 @@
+"""Personal API tokens: created, shown once, checked on every API request, expired and revoked.
+
+Only a SHA-256 hash is stored. The last-used time is written at most once a minute per token, so a busy
+client does not turn every read into a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from lastweek.access import audit
+from lastweek.access.models import ApiToken
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "lw_"
+PREFIX_SHOWN = 10
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+class TokenError(Exception):
+    """A token request that cannot be met; the message says what to do."""
+
+
+def new_token_value() -> str:
+    """A fresh token: the `lw_` mark (so secret scanners and people recognise it) and 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def create_token(
+    user: AbstractBaseUser, name: str, *, days: int | None = None, now: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for `user` valid `days` (at most LASTWEEK_API_TOKEN_DAYS); return it and its value,
+    which is never available again."""
+    limit = settings.API_TOKEN_DAYS
+    days = limit if days is None else days
+    if not 1 <= days <= limit:
+        raise TokenError(f"A token lasts from 1 to {limit} days; choose a number in that range.")
+    name = name.strip()
+    if not name:
+        raise TokenError("Name the token (what it is for), so you can tell it apart later.")
+    now = now or timezone.now()
+    value = new_token_value()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        key_hash=hash_token(value),
+        prefix=value[:PREFIX_SHOWN],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    audit.record(
+        user,
+        "token.create",
+        target=token,
+        detail={"name": token.name, "expires_at": token.expires_at.isoformat()},
+    )
+    return token, value
+
+
+def revoke_token(token: ApiToken, actor: AbstractBaseUser, now: dt.datetime | None = None) -> bool:
+    """Revoke `token` (no-op when it already is); True when this call revoked it."""
+    now = now or timezone.now()
+    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if changed:
+        token.revoked_at = now
+        audit.record(
+            actor, "token.revoke", target=token, detail={"name": token.name, "user_id": token.user_id}
+        )
+    return bool(changed)
+
+
+def authenticate_token(value: str, now: dt.datetime | None = None) -> ApiToken | None:
+    """The usable token with this value, with its user (and the user's roster entry) loaded; None when
+    the value is unknown, expired, revoked or belongs to a deactivated account."""
+    if not value.startswith(TOKEN_PREFIX):
+        return None
+    now = now or timezone.now()
+    token = (
+        ApiToken.objects.usable(now)
+        .select_related("user", "user__employee")
+        .filter(key_hash=hash_token(value))
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    name = "lastweek.compliance"
+
+    def ready(self) -> None:
+        from lastweek.compliance import summaries  # noqa: F401  (connects the answer_stored receiver)

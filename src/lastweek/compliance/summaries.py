@@ -1,0 +1,280 @@
+"""The materialised counts behind every rollup, and how they are kept up to date.
+
+Counting 2.3 M assignments left-join reports on each dashboard request is far too slow, so each cycle has
+UnitCycleCount rows: per unit, how many assignments share one set of status inputs (mode, answer,
+on leave, auto-reply, bounced, own deadline). Three scopes: a unit's own people, its whole subtree, and
+its agency. A rollup then reads a handful of rows (`rollup.py`).
+
+They are kept current like this:
+- `refresh_cycle()` rebuilds a cycle in full in SQL: own rows by one GROUP BY, subtree rows bottom-up one
+  unit level at a time (each level's own rows plus its children's subtree rows), agency rows from the own
+  rows. The schedule runs it for each open cycle that has none yet and every FULL_REFRESH_MINUTES,
+  which also picks up what changes outside answers (a mid-cycle policy, an auto-reply or bounce mark).
+- Every answer marks its unit stale inside the transaction that stores it (`reports.answer_stored`);
+  `refresh_stale()` recounts the stale units' own rows and adds the difference to the subtree and agency
+  rows of every unit above, so a recount costs a few rows whatever the size of the agency.
+Both take the cycle's CycleSummary row lock, so two refreshes of one cycle never interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.dispatch import receiver
+from django.utils import timezone
+
+from lastweek.compliance.models import CycleSummary, StaleUnit, UnitCycleCount
+from lastweek.directives.models import Cycle
+from lastweek.org.models import Unit
+from lastweek.reports.actions import answer_stored
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS = ("mode", "answer", "on_leave", "auto_reply", "bounced", "due_at")
+# A dashboard read recounts the stale units itself when there are at most this many (a few ms each) and
+# no other refresh holds the cycle; a larger backlog waits for the worker, so reads stay fast under load.
+CATCH_UP_ON_READ = 20
+_CHUNK = 500
+
+_TABLE = UnitCycleCount._meta.db_table
+_COLUMNS = "cycle_id, scope, agency_id, unit_id, mode, answer, on_leave, auto_reply, bounced, due_at, count"
+_DIMS = "mode, answer, on_leave, auto_reply, bounced, due_at"
+# Status inputs per assignment, collapsed where the status ignores them (paused and exempt need nothing
+# but their mode), so a unit has only a few distinct rows.
+_OWN_SELECT = """
+    SELECT a.cycle_id, 'own', a.agency_id, a.unit_id, a.mode,
+        CASE WHEN a.mode IN ('paused', 'exempt') OR r.id IS NULL THEN ''
+             WHEN r.on_time THEN 'on_time' ELSE 'late' END,
+        CASE WHEN a.mode = 'required' AND r.id IS NULL AND a.on_leave THEN TRUE ELSE FALSE END,
+        CASE WHEN a.mode = 'required' AND r.id IS NULL AND a.auto_reply_at IS NOT NULL
+             THEN TRUE ELSE FALSE END,
+        CASE WHEN a.mode = 'required' AND r.id IS NULL AND a.bounced_at IS NOT NULL
+             THEN TRUE ELSE FALSE END,
+        CASE WHEN a.mode = 'required' THEN a.due_at END,
+        COUNT(*)
+    FROM directives_assignment a
+    LEFT JOIN reports_report r ON r.assignment_id = a.id AND r.is_current
+    WHERE a.cycle_id = %s {units}
+    GROUP BY a.cycle_id, a.agency_id, a.unit_id, 5, 6, 7, 8, 9, 10
+"""
+
+
+@receiver(answer_stored)
+def mark_stale(sender: object, assignment, **kwargs) -> None:
+    """Mark the answer's unit for recounting; runs inside submit's transaction. ON CONFLICT DO NOTHING
+    takes no lock on an existing mark, so answers from one unit do not queue behind each other."""
+    StaleUnit.objects.bulk_create(
+        [StaleUnit(cycle_id=assignment.cycle_id, unit_id=assignment.unit_id)], ignore_conflicts=True
+    )
+
+
+def _lock_summary(cycle: Cycle, now: dt.datetime, wait: bool = True) -> tuple[CycleSummary | None, bool]:
+    """The cycle's summary row, locked for this transaction; created (empty) when missing. None when
+    `wait` is false and another refresh holds it."""
+    summary, created = CycleSummary.objects.get_or_create(
+        cycle=cycle, defaults={"built_at": now, "refreshed_at": now}
+    )
+    locked = CycleSummary.objects.select_for_update(skip_locked=not wait).filter(pk=summary.pk).first()
+    return locked, created
+
+
+def refresh_cycle(cycle: Cycle, *, now: dt.datetime | None = None) -> int:
+    """Rebuild all of `cycle`'s counts from its assignments and current reports; returns the rows
+    written. Marks taken before the rebuild are cleared; answers arriving meanwhile stay marked."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        summary, _ = _lock_summary(cycle, now)
+        StaleUnit.objects.filter(cycle_id=cycle.pk).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_TABLE} WHERE cycle_id = %s", [cycle.pk])
+            cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) {_OWN_SELECT.format(units='')}", [cycle.pk])
+            written = cursor.rowcount
+            written += _build_subtrees(cursor, cycle.pk)
+            written += _build_agencies(cursor, cycle.pk)
+            if connection.vendor == "postgresql":
+                # Fresh statistics, or the planner takes a new cycle's rows for a handful and scans.
+                cursor.execute(f"ANALYZE {_TABLE}")
+        summary.built_at = summary.refreshed_at = now
+        summary.save(update_fields=["built_at", "refreshed_at"])
+    log.info("Rebuilt the compliance counts of cycle %s: %d rows", cycle.pk, written)
+    return written
+
+
+def _build_subtrees(cursor, cycle_id: int) -> int:
+    """Subtree rows, deepest units first: a unit's own rows plus its children's subtree rows."""
+    cursor.execute("SELECT MAX(depth) FROM org_unit")
+    deepest = cursor.fetchone()[0] or 0
+    written = 0
+    for depth in range(deepest, -1, -1):
+        cursor.execute(
+            f"""
+            INSERT INTO {_TABLE} ({_COLUMNS})
+            SELECT %s, 'subtree', agency_id, unit_id, {_DIMS}, SUM(count) FROM (
+                SELECT c.agency_id, c.unit_id, {_dims("c")}, c.count
+                FROM {_TABLE} c JOIN org_unit u ON u.id = c.unit_id
+                WHERE c.cycle_id = %s AND c.scope = 'own' AND u.depth = %s
+                UNION ALL
+                SELECT c.agency_id, u.parent_id, {_dims("c")}, c.count
+                FROM {_TABLE} c JOIN org_unit u ON u.id = c.unit_id
+                WHERE c.cycle_id = %s AND c.scope = 'subtree' AND u.depth = %s
+            ) below
+            GROUP BY agency_id, unit_id, {_DIMS}
+            """,
+            [cycle_id, cycle_id, depth, cycle_id, depth + 1],
+        )
+        written += cursor.rowcount
+    return written
+
+
+def _build_agencies(cursor, cycle_id: int) -> int:
+    cursor.execute(
+        f"""
+        INSERT INTO {_TABLE} ({_COLUMNS})
+        SELECT cycle_id, 'agency', agency_id, NULL, {_DIMS}, SUM(count)
+        FROM {_TABLE} WHERE cycle_id = %s AND scope = 'own'
+        GROUP BY cycle_id, agency_id, {_DIMS}
+        """,
+        [cycle_id],
+    )
+    return cursor.rowcount
+
+
+def _dims(alias: str) -> str:
+    return ", ".join(f"{alias}.{name}" for name in DIMENSIONS)
+
+
+def refresh_stale(
+    cycle: Cycle, *, now: dt.datetime | None = None, limit: int | None = None, wait: bool = True
+) -> int:
+    """Recount the units marked stale for `cycle` (at most `limit`), carrying the differences up to
+    every unit above them and to their agency. Builds the cycle in full when it has no counts yet.
+    With `wait` false, does nothing when another refresh holds the cycle. Returns the units recounted."""
+    now = now or timezone.now()
+    if not CycleSummary.objects.filter(cycle=cycle).exists():
+        refresh_cycle(cycle, now=now)
+        return 0
+    with transaction.atomic():
+        summary, _ = _lock_summary(cycle, now, wait=wait)
+        if summary is None:
+            return 0
+        marks = StaleUnit.objects.filter(cycle_id=cycle.pk).order_by("id")
+        unit_ids = list(
+            marks.values_list("unit_id", flat=True)[:limit]
+            if limit
+            else marks.values_list("unit_id", flat=True)
+        )
+        if not unit_ids:
+            return 0
+        for start in range(0, len(unit_ids), _CHUNK):
+            _recount(cycle.pk, unit_ids[start : start + _CHUNK])
+        summary.refreshed_at = now
+        summary.save(update_fields=["refreshed_at"])
+    log.info("Recounted %d units of cycle %s", len(unit_ids), cycle.pk)
+    return len(unit_ids)
+
+
+def _key(row: UnitCycleCount) -> tuple:
+    return tuple(getattr(row, name) for name in DIMENSIONS)
+
+
+def _recount(cycle_id: int, unit_ids: list[int]) -> None:
+    StaleUnit.objects.filter(cycle_id=cycle_id, unit_id__in=unit_ids).delete()
+    own = UnitCycleCount.objects.filter(
+        cycle_id=cycle_id, scope=UnitCycleCount.Scope.OWN, unit_id__in=unit_ids
+    )
+    delta: Counter = Counter()
+    agency_of: dict[int, int] = {}
+    for row in own:
+        delta[(row.unit_id, _key(row))] -= row.count
+        agency_of[row.unit_id] = row.agency_id
+    own.delete()
+    placeholders = ", ".join(["%s"] * len(unit_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} ({_COLUMNS}) "
+            + _OWN_SELECT.format(units=f"AND a.unit_id IN ({placeholders})"),
+            [cycle_id, *unit_ids],
+        )
+    for row in UnitCycleCount.objects.filter(
+        cycle_id=cycle_id, scope=UnitCycleCount.Scope.OWN, unit_id__in=unit_ids
+    ):
+        delta[(row.unit_id, _key(row))] += row.count
+        agency_of[row.unit_id] = row.agency_id
+    _carry_up(cycle_id, {key: change for key, change in delta.items() if change}, agency_of)
+
+
+def _carry_up(cycle_id: int, delta: dict[tuple, int], agency_of: dict[int, int]) -> None:
+    """Add each unit's difference to the subtree rows of the unit and every unit above, and to its
+    agency's rows."""
+    paths = dict(Unit.objects.filter(pk__in={unit for unit, _ in delta}).values_list("id", "path"))
+    changes: Counter = Counter()
+    for (unit_id, key), change in delta.items():
+        agency_id = agency_of[unit_id]
+        for ancestor in paths[unit_id].strip("/").split("/"):
+            changes[(UnitCycleCount.Scope.SUBTREE, agency_id, int(ancestor), key)] += change
+        changes[(UnitCycleCount.Scope.AGENCY, agency_id, None, key)] += change
+    _apply(cycle_id, changes)
+
+
+def _apply(cycle_id: int, changes: Counter) -> None:
+    units = {unit for scope, _, unit, _ in changes if scope == UnitCycleCount.Scope.SUBTREE}
+    agencies = {agency for scope, agency, _, _ in changes if scope == UnitCycleCount.Scope.AGENCY}
+    existing = {
+        (row.scope, row.agency_id, row.unit_id, _key(row)): row
+        for row in _rows(cycle_id, UnitCycleCount.Scope.SUBTREE, "unit_id__in", units)
+        + _rows(cycle_id, UnitCycleCount.Scope.AGENCY, "agency_id__in", agencies)
+    }
+    changed, created, emptied = [], [], []
+    for (scope, agency_id, unit_id, key), change in changes.items():
+        if not change:
+            continue
+        row = existing.get((scope, agency_id, unit_id, key))
+        if row is None:
+            fields = dict(zip(DIMENSIONS, key, strict=True))
+            created.append(
+                UnitCycleCount(
+                    cycle_id=cycle_id,
+                    scope=scope,
+                    agency_id=agency_id,
+                    unit_id=unit_id,
+                    count=change,
+                    **fields,
+                )
+            )
+            continue
+        row.count += change
+        (emptied if row.count <= 0 else changed).append(row)
+    UnitCycleCount.objects.bulk_update(changed, ["count"], batch_size=1_000)
+    UnitCycleCount.objects.bulk_create(created, batch_size=1_000)
+    UnitCycleCount.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+
+
+def _rows(cycle_id: int, scope: str, lookup: str, ids: Iterable[int]) -> list[UnitCycleCount]:
+    ids = sorted(ids)
+    rows: list[UnitCycleCount] = []
+    for start in range(0, len(ids), _CHUNK):
+        query = UnitCycleCount.objects.filter(
+            cycle_id=cycle_id, scope=scope, **{lookup: ids[start : start + _CHUNK]}
+        )
+        rows.extend(query)
+    return rows
+
+
+def ensure_current(cycles: Iterable[Cycle], *, now: dt.datetime | None = None) -> None:
+    """Before a read: build cycles that have no counts yet, and recount the stale units of a cycle that
+    has only a few (CATCH_UP_ON_READ), so a figure read just after an answer includes it; larger
+    backlogs are the worker's (every minute). Three small queries when everything is current."""
+    by_id = {cycle.pk: cycle for cycle in cycles}
+    built = set(CycleSummary.objects.filter(cycle_id__in=by_id).values_list("cycle_id", flat=True))
+    for cycle_id, cycle in by_id.items():
+        if cycle_id not in built:
+            refresh_cycle(cycle, now=now)
+    stale = StaleUnit.objects.filter(cycle_id__in=by_id).values("cycle_id").annotate(units=Count("id"))
+    for cycle_id, units in stale.order_by().values_list("cycle_id", "units"):
+        if units <= CATCH_UP_ON_READ:
+            refresh_stale(by_id[cycle_id], now=now, wait=False)

@@ -1,0 +1,122 @@
+"""Personal API tokens: only a hash is kept, the token is shown once, they expire, record their last use,
+are revoked by their owner alone, and every creation and revocation is audited."""
+
+import datetime as dt
+import hashlib
+
+import pytest
+from django.utils import timezone
+
+from lastweek.access.models import ApiToken, AuditEvent
+from lastweek.access.tokens import TokenError, authenticate_token, create_token, revoke_token
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice():
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob():
+    return UserFactory(username="bob")
+
+
+def test_only_a_hash_of_the_token_is_stored(alice):
+    token, value = create_token(alice, "weekly script")
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert stored.key_hash == hashlib.sha256(value.encode()).hexdigest()
+    assert value not in {stored.key_hash, stored.prefix, stored.name} and value.startswith(stored.prefix)
+
+
+def test_a_token_lasts_the_configured_number_of_days_by_default(alice, settings):
+    settings.API_TOKEN_DAYS = 30
+    now = timezone.now()
+    token, _ = create_token(alice, "script", now=now)
+    assert token.expires_at == now + dt.timedelta(days=30)
+
+
+def test_a_token_cannot_outlast_the_configured_limit(alice, settings):
+    settings.API_TOKEN_DAYS = 30
+    with pytest.raises(TokenError, match="1 to 30 days"):
+        create_token(alice, "script", days=31)
+
+
+def test_a_token_signs_in_as_its_owner(alice):
+    _, value = create_token(alice, "script")
+    assert authenticate_token(value).user == alice
+
+
+def test_the_last_use_is_recorded_at_most_once_a_minute(alice):
+    token, value = create_token(alice, "script")
+    start = timezone.now()
+    authenticate_token(value, now=start)
+    authenticate_token(value, now=start + dt.timedelta(seconds=30))
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    later = start + dt.timedelta(minutes=2)
+    authenticate_token(value, now=later)
+    token.refresh_from_db()
+    assert token.last_used_at == later
+
+
+def test_creating_and_revoking_are_audited_without_the_token(alice):
+    token, value = create_token(alice, "script")
+    revoke_token(token, alice)
+    events = AuditEvent.objects.filter(object_type="access.apitoken", object_id=str(token.pk))
+    assert sorted(events.values_list("action", flat=True)) == ["token.create", "token.revoke"]
+    assert all(value not in str(event.detail) for event in events)
+
+
+def test_revoking_twice_records_one_revocation(alice):
+    token, _ = create_token(alice, "script")
+    assert revoke_token(token, alice) and not revoke_token(token, alice)
+    assert AuditEvent.objects.filter(action="token.revoke").count() == 1
+
+
+def test_the_page_shows_a_new_token_once(client, alice):
+    client.force_login(alice)
+    response = client.post("/tokens/", {"name": "my laptop", "days": 7})
+    value = response.context["created"]["value"]
+    assert value in response.content.decode() and "no-store" in response["Cache-Control"]
+    assert authenticate_token(value).user == alice
+    assert value not in client.get("/tokens/").content.decode()
+
+
+def test_the_page_refuses_a_token_longer_than_the_limit_next_to_the_field(client, alice, settings):
+    settings.API_TOKEN_DAYS = 30
+    client.force_login(alice)
+    response = client.post("/tokens/", {"name": "my laptop", "days": 31})
+    assert "days" in response.context["form"].errors and not ApiToken.objects.exists()
+
+
+def test_the_page_lists_only_ones_own_tokens(client, alice, bob):
+    create_token(alice, "alice's script")
+    create_token(bob, "bob's script")
+    client.force_login(alice)
+    page = client.get("/tokens/").content.decode()
+    assert "alice&#x27;s script" in page and "bob" not in page.split("Your tokens", 1)[1]
+
+
+def test_the_owner_revokes_a_token_from_the_page(client, alice):
+    token, value = create_token(alice, "script")
+    client.force_login(alice)
+    client.post(f"/tokens/{token.pk}/revoke/")
+    assert authenticate_token(value) is None
+    assert "revoked" in client.get("/tokens/").content.decode()
+
+
+def test_nobody_revokes_someone_elses_token(client, alice, bob):
+    token, value = create_token(alice, "script")
+    client.force_login(bob)
+    assert client.post(f"/tokens/{token.pk}/revoke/").status_code == 404
+    assert authenticate_token(value) is not None
+
+
+def test_operators_cannot_create_tokens_in_the_admin(client, django_user_model):
+    operator = django_user_model.objects.create_superuser("operator", "op@example.gov", "pw")
+    client.force_login(operator)
+    assert client.get("/admin/access/apitoken/add/").status_code == 403
+    assert client.get("/admin/access/apitoken/").status_code == 200

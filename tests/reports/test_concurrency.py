@@ -1,0 +1,41 @@
+"""Answers for one person arriving at once (PostgreSQL, real connections in threads): every one is stored,
+exactly one counts, and it is the latest."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from lastweek.reports import submit
+from lastweek.reports.models import Report
+from tests.reports.conftest import assignment
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_simultaneous_answers_are_all_kept_and_the_latest_counts(casey, cycle):
+    target = assignment(cycle, casey)
+    base = timezone.now()
+    start = threading.Barrier(8)
+    errors = []
+
+    def send(n: int) -> None:
+        try:
+            start.wait()
+            submit(target, [f"Answer {n}"], channel="api", received_at=base + dt.timedelta(seconds=n))
+        except Exception as exc:  # reported below; a thread must not swallow a failure
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    reports = Report.objects.filter(employee=casey)
+    assert reports.count() == 8
+    assert [r.bullets.get().text for r in reports.filter(is_current=True)] == ["Answer 7"]
