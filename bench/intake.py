@@ -156,6 +156,9 @@ def run_child(step: str, arg: int, jobs: int) -> dict:
         import django
 
         django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
         if step == "open":
             return {"cycle": _open()}
         _clear()
