@@ -80,3 +80,18 @@ def test_the_demo_employee_is_asked_this_week_and_answered_a_past_week(demo_dir)
     ).fetchall()
     assert rows[-1][:2] == ("open", "required")
     assert ("closed", "required", 1) in rows
+
+
+def test_the_demo_replies_arrived_through_the_smtp_server_and_became_reports(demo_dir):
+    output = (demo_dir / "first-run.out").read_text()
+    assert "replies through the SMTP server" in output
+    database = sqlite3.connect(demo_dir / "lastweek.sqlite3")
+    sources = dict(
+        database.execute("SELECT source, count(*) FROM intake_inboundmessage GROUP BY source").fetchall()
+    )
+    assert sources == {"smtp": 36}
+    reports = database.execute(
+        "SELECT count(*) FROM reports_report r JOIN intake_inboundmessage m ON m.report_id = r.id"
+        " WHERE r.channel = 'email'"
+    ).fetchone()[0]
+    assert reports > 20

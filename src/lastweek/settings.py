@@ -86,6 +86,8 @@ SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
 # dashboards are rebuilt in full this often (answers are counted within a minute in between).
 REMINDER_HOURS = env_int("LASTWEEK_REMINDER_HOURS", 24)
 COMPLIANCE_FULL_REFRESH_MINUTES = env_int("LASTWEEK_COMPLIANCE_FULL_REFRESH_MINUTES", 15)
+# Incoming mail (`lastweek smtpd`): the largest message accepted, in bytes (larger ones get a 552).
+SMTPD_MAX_SIZE = env_int("LASTWEEK_SMTPD_MAX_SIZE", 10 * 1024 * 1024)
 
 # Background jobs and schedules: huey on SQLite in the data directory, or Redis when REDIS_URL is set.
 HUEY = {
@@ -112,6 +114,7 @@ INSTALLED_APPS = [
     "lastweek.access",
     "lastweek.directives",
     "lastweek.reports",
+    "lastweek.intake",
     "lastweek.goals",
     "lastweek.synth",
     "lastweek.compliance",

@@ -22,6 +22,7 @@ from lastweek.org.roster_import import import_roster
 from lastweek.synth.demo_answers import answer_a_past_week
 from lastweek.synth.demo_directive import build_demo_directive
 from lastweek.synth.demo_history import demo_history
+from lastweek.synth.demo_replies import demo_replies
 from lastweek.synth.okrs import demo_okrs
 from lastweek.synth.workforce import write_roster_csv
 
@@ -54,6 +55,7 @@ def build_demo(employees: int = DEMO_EMPLOYEES, seed: int = DEMO_SEED, say=print
     employee = Employee.objects.filter(user__username="employee").first()
     if employee is not None:
         answer_a_past_week(employee, cycle, say)
+    demo_replies(cycle, say)
     return logins, password
 
 

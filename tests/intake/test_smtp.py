@@ -1,0 +1,135 @@
+"""The SMTP dialogue of `lastweek smtpd`, with a real smtplib client on loopback: recipients outside the
+mail domain get 550 5.1.1, messages over the limit 552, and a 250 only once the message is stored."""
+
+import smtplib
+import threading
+import time
+
+import pytest
+
+from lastweek.intake import smtp
+from lastweek.intake.models import InboundMessage
+from lastweek.reports.models import Report
+from tests.intake.smtp_server import running_server
+from tests.intake.world import answer_by_token, assignment, open_week, reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+OUR_ADDRESS = "lastweek@lastweek.example.gov"
+
+
+def client(server) -> smtplib.SMTP:
+    return smtplib.SMTP("127.0.0.1", server.port, timeout=30)
+
+
+def a_message(number: int = 1) -> bytes:
+    return reply("alice@example.gov", OUR_ADDRESS, "- Closed claims\n", message_id=f"m{number}@x")
+
+
+def test_a_recipient_outside_the_mail_domain_is_refused_with_550_5_1_1():
+    with (
+        running_server(process=False) as server,
+        client(server) as connection,
+        pytest.raises(smtplib.SMTPRecipientsRefused) as refused,
+    ):
+        connection.sendmail("alice@example.gov", ["someone@elsewhere.example"], a_message())
+    code, text = refused.value.recipients["someone@elsewhere.example"]
+    assert code == 550 and text.startswith(b"5.1.1")
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_message_over_the_size_limit_is_refused_with_552():
+    with running_server(process=False, max_size=2_000) as server, client(server) as connection:
+        big = a_message() + b"more text on a line\r\n" * 300
+        connection.ehlo()
+        connection.mail("alice@example.gov")  # no SIZE parameter: the limit bites at DATA
+        connection.rcpt(OUR_ADDRESS)
+        code, _ = connection.data(big)
+    assert code == 552
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_message_announced_too_big_is_refused_at_mail_from_with_552():
+    with (
+        running_server(process=False, max_size=2_000) as server,
+        client(server) as connection,
+        pytest.raises(smtplib.SMTPSenderRefused) as refused,
+    ):
+        connection.sendmail("alice@example.gov", [OUR_ADDRESS], a_message() + b"more\r\n" * 1_000)
+    assert refused.value.smtp_code == 552
+
+
+def test_the_250_comes_only_after_the_message_is_stored(monkeypatch):
+    stored_when_answered = []
+    original = smtp.store_raw_many
+
+    def slow_store(messages):
+        time.sleep(0.3)  # a slow disk: the client must wait for the commit
+        original(messages)
+
+    monkeypatch.setattr(smtp, "store_raw_many", slow_store)
+    with running_server(process=False) as server, client(server) as connection:
+        started = time.monotonic()
+        refused = connection.sendmail("alice@example.gov", [OUR_ADDRESS], a_message())
+        waited = time.monotonic() - started
+        stored_when_answered.append(InboundMessage.objects.filter(message_id="m1@x").exists())
+    assert refused == {} and waited >= 0.3
+    assert stored_when_answered == [True]
+    row = InboundMessage.objects.get()
+    assert bytes(row.raw) == a_message()
+    assert (row.envelope_from, row.recipients, row.state) == ("alice@example.gov", [OUR_ADDRESS], "received")
+
+
+def test_a_message_that_cannot_be_stored_gets_451_and_the_client_keeps_it(monkeypatch):
+    def broken_store(messages):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(smtp, "store_raw_many", broken_store)
+    with (
+        running_server(process=False) as server,
+        client(server) as connection,
+        pytest.raises(smtplib.SMTPDataError) as error,
+    ):
+        connection.sendmail("alice@example.gov", [OUR_ADDRESS], a_message())
+    assert error.value.smtp_code == 451
+    assert not InboundMessage.objects.exists()
+
+
+def test_many_concurrent_sessions_are_all_stored_with_group_commits():
+    senders, each = 20, 10
+    answers: list[dict] = []
+    with running_server(process=False) as server:
+
+        def send(sender: int) -> None:
+            with client(server) as connection:
+                for n in range(each):
+                    answers.append(
+                        connection.sendmail("a@example.gov", [OUR_ADDRESS], a_message(sender * 100 + n))
+                    )
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        groups = server.writer.groups
+    assert answers == [{}] * (senders * each)
+    assert InboundMessage.objects.count() == senders * each
+    assert groups < senders * each, "concurrent messages should share commits"
+
+
+def test_an_accepted_reply_is_processed_into_a_report_by_the_server():
+    cycle = open_week()
+    with running_server(process=True) as server, client(server) as connection:
+        connection.sendmail("alice@example.gov", [OUR_ADDRESS], answer_by_token(cycle, "alice", "via-smtp@x"))
+        deadline = time.monotonic() + 20
+        while not Report.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    report = Report.objects.get()
+    assert report.assignment == assignment(cycle, "alice")
+    assert InboundMessage.objects.get().state == InboundMessage.State.ATTRIBUTED
+
+
+def test_a_bounce_with_an_empty_envelope_sender_is_accepted():
+    with running_server(process=False) as server, client(server) as connection:
+        assert connection.sendmail("<>", [OUR_ADDRESS], a_message()) == {}
+    assert InboundMessage.objects.get().envelope_from == ""
