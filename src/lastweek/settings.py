@@ -88,6 +88,10 @@ REMINDER_HOURS = env_int("LASTWEEK_REMINDER_HOURS", 24)
 COMPLIANCE_FULL_REFRESH_MINUTES = env_int("LASTWEEK_COMPLIANCE_FULL_REFRESH_MINUTES", 15)
 # Incoming mail (`lastweek smtpd`): the largest message accepted, in bytes (larger ones get a 552).
 SMTPD_MAX_SIZE = env_int("LASTWEEK_SMTPD_MAX_SIZE", 10 * 1024 * 1024)
+# Back-pressure: messages waiting for their commit before new senders get a temporary 451, and messages
+# a minute one client address may send (0: no limit; the agency's own gateways send most mail).
+SMTPD_MAX_PENDING = env_int("LASTWEEK_SMTPD_MAX_PENDING", 5000)
+SMTPD_CLIENT_RATE = env_int("LASTWEEK_SMTPD_CLIENT_RATE", 0)
 
 # Background jobs and schedules: huey on SQLite in the data directory, or Redis when REDIS_URL is set.
 HUEY = {

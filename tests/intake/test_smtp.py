@@ -133,3 +133,54 @@ def test_a_bounce_with_an_empty_envelope_sender_is_accepted():
     with running_server(process=False) as server, client(server) as connection:
         assert connection.sendmail("<>", [OUR_ADDRESS], a_message()) == {}
     assert InboundMessage.objects.get().envelope_from == ""
+
+
+def test_a_store_falling_behind_answers_new_senders_451_4_7_0_until_it_catches_up(monkeypatch, settings):
+    settings.SMTPD_MAX_PENDING = 1
+    release = threading.Event()
+    original = smtp.store_raw_many
+
+    def stuck_store(messages):
+        release.wait(10)  # the database is slow: the first message waits for its commit
+        original(messages)
+
+    monkeypatch.setattr(smtp, "store_raw_many", stuck_store)
+    with running_server(process=False) as server:
+        first = threading.Thread(
+            target=lambda: client(server).sendmail("alice@example.gov", [OUR_ADDRESS], a_message(1))
+        )
+        first.start()
+        deadline = time.monotonic() + 10
+        while server.writer.waiting == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with client(server) as connection:
+            connection.ehlo()
+            code, text = connection.mail("bob@example.gov")
+        release.set()
+        first.join(10)
+        with client(server) as connection:
+            assert connection.sendmail("bob@example.gov", [OUR_ADDRESS], a_message(2)) == {}
+    assert (code, text[:5]) == (451, b"4.7.0")
+    assert InboundMessage.objects.count() == 2
+
+
+def test_a_client_over_its_rate_gets_451_4_7_0_and_others_are_not_held_up(settings):
+    settings.SMTPD_CLIENT_RATE = 3
+    with running_server(process=False) as server, client(server) as connection:
+        for number in range(3):
+            connection.sendmail("alice@example.gov", [OUR_ADDRESS], a_message(number))
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            connection.sendmail("alice@example.gov", [OUR_ADDRESS], a_message(9))
+    assert (refused.value.smtp_code, refused.value.smtp_error[:5]) == (451, b"4.7.0")
+    assert InboundMessage.objects.count() == 3
+
+
+def test_the_client_rate_counts_the_last_minute_per_address():
+    now = [0.0]
+    rate = smtp.ClientRate(2, clock=lambda: now[0])
+    assert [rate.allow("192.0.2.1") for _ in range(3)] == [True, True, False]
+    assert rate.allow("198.51.100.7")
+    now[0] = 90.0  # half of the previous minute still counts: 2 times 0.5 = 1 of 2
+    assert [rate.allow("192.0.2.1") for _ in range(2)] == [True, False]
+    now[0] = 200.0  # two minutes on: nothing counts any more
+    assert rate.allow("192.0.2.1")

@@ -1,5 +1,7 @@
 """The SMTP server (`lastweek smtpd`): thin, and stores raw first.
 
+MAIL gets a temporary `451 4.7.0` when more than LASTWEEK_SMTPD_MAX_PENDING messages wait for their
+commit, or when one client address sends more than LASTWEEK_SMTPD_CLIENT_RATE messages a minute.
 RCPT is checked here (`550 5.1.1` for any address outside LASTWEEK_MAIL_DOMAIN); aiosmtpd refuses a
 message over the size limit with `552` (the limit is also announced with the SIZE extension). DATA
 hands the exact bytes and the envelope to a writer thread and answers 250 only when the writer has
@@ -24,6 +26,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -60,6 +63,7 @@ class RawWriter:
         self.thread = threading.Thread(target=self._run, name="raw-writer", daemon=True)
         self.committed = 0
         self.groups = 0
+        self.waiting = 0  # messages handed over whose commit has not been answered yet
 
     def start(self) -> None:
         self.thread.start()
@@ -68,8 +72,12 @@ class RawWriter:
         """Return once the message is committed; raise if it could not be."""
         loop = asyncio.get_running_loop()
         pending = _Pending(raw, envelope_from, envelope_to, timezone.now(), loop.create_future(), loop)
-        self.queue.put(pending)
-        await pending.done
+        self.waiting += 1  # only the event loop's thread counts, so no lock
+        try:
+            self.queue.put(pending)
+            await pending.done
+        finally:
+            self.waiting -= 1
 
     def stop(self) -> None:
         """Commit everything handed over so far, then end the thread."""
@@ -123,12 +131,55 @@ def _fail(future: asyncio.Future, error: Exception) -> None:
         future.set_exception(error)
 
 
-class IntakeHandler:
-    """aiosmtpd handler: recipients on our domain only; DATA stored before the 250."""
+class ClientRate:
+    """At most `per_minute` messages a minute from one client address (0: no limit), counted in the
+    current and the previous minute, weighted (a sliding window without a list of times)."""
 
-    def __init__(self, writer: RawWriter, domain: str | None = None) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.minute = -1
+        self.current: dict[str, int] = {}
+        self.previous: dict[str, int] = {}
+
+    def allow(self, client: str) -> bool:
+        if self.per_minute <= 0:
+            return True
+        now = self.clock()
+        minute = int(now // 60)
+        if minute != self.minute:
+            self.previous = self.current if minute == self.minute + 1 else {}
+            self.current, self.minute = {}, minute
+        elapsed = (now % 60) / 60
+        count = self.current.get(client, 0) + self.previous.get(client, 0) * (1 - elapsed)
+        if count >= self.per_minute:
+            return False
+        self.current[client] = self.current.get(client, 0) + 1
+        return True
+
+
+class IntakeHandler:
+    """aiosmtpd handler: a temporary refusal at MAIL when the store is falling behind or one client sends
+    too fast; recipients on our domain only; DATA stored before the 250."""
+
+    def __init__(self, writer: RawWriter, domain: str | None = None, rate: ClientRate | None = None) -> None:
         self.writer = writer
         self.domain = (domain or settings.MAIL_DOMAIN).lower()
+        self.max_pending = settings.SMTPD_MAX_PENDING
+        self.rate = rate or ClientRate(settings.SMTPD_CLIENT_RATE)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list
+    ) -> str:
+        # 451 is temporary: the sending server keeps the message and retries later, so a flood waits
+        # in the senders' queues instead of in this process's memory.
+        if self.writer.waiting >= self.max_pending:
+            return "451 4.7.0 Too much mail is waiting to be stored; please try again later"
+        if not self.rate.allow(session.peer[0] if session.peer else ""):
+            return "451 4.7.0 Too many messages from your address; please try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list
