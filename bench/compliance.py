@@ -33,6 +33,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import bench_database
+
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 DATABASE = "lastweek_bench_compliance"
 WEEKS = ("2026-W45", "2026-W46", "2026-W47", "2026-W48")
@@ -60,8 +62,8 @@ def main() -> None:
         return
     console = Console(width=140)
     url = args.postgres.rsplit("/", 1)[0] + f"/{DATABASE}"
-    if not (args.reuse and _loaded(url)):
-        _load(console, args.postgres, url, args.employees)
+    if not (args.reuse and bench_database.loaded(url)):
+        bench_database.load(console, args.postgres, url, args.employees)
     weeks = list(WEEKS[-args.weeks :])
     console.print(f"  opening {len(weeks)} cycle(s) and answering about {args.answered:.0%} …")
     setup = _child("setup", {"weeks": weeks, "answered": args.answered}, url)
@@ -155,37 +157,6 @@ def _child(step: str, arg: dict, url: str) -> dict:
         },
     )
     return json.loads(output.stdout.strip().splitlines()[-1])
-
-
-def _loaded(url: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, connect_timeout=3) as connection:
-            return connection.execute("SELECT count(*) FROM org_employee").fetchone()[0] > 0
-    except Exception:
-        return False
-
-
-def _load(console: Console, admin_url: str, url: str, employees: int) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    work = Path(tempfile.mkdtemp(prefix="lastweek-bench-"))
-    env = {**os.environ, "DATABASE_URL": url}
-    console.print(f"Generating and importing a {employees:,}-employee roster (once; --reuse keeps it) …")
-    lastweek = [sys.executable, "-m", "lastweek"]
-    subprocess.run([*lastweek, "migrate", "-v0"], check=True, env=env)
-    roster = work / "roster.csv"
-    subprocess.run(
-        [*lastweek, "synth", "workforce", "--employees", str(employees), "--out", str(roster)],
-        check=True,
-        env=env,
-    )
-    subprocess.run([*lastweek, "import-roster", str(roster)], check=True, env=env)
-    roster.unlink()
 
 
 def run_child(step: str, arg: dict) -> dict:

@@ -20,12 +20,13 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+import bench_database
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 DATABASE = "lastweek_bench_cycle"
@@ -47,8 +48,8 @@ def main() -> None:
         return
     console = Console(width=130)
     url = args.postgres.rsplit("/", 1)[0] + f"/{DATABASE}"
-    if not (args.reuse and _loaded(url)):
-        _load(console, args.postgres, url, args.employees)
+    if not (args.reuse and bench_database.loaded(url)):
+        bench_database.load(console, args.postgres, url, args.employees)
     steps = [
         ("open_cycle: assignments frozen", "open", "0"),
         (f"naive: participation() + save() × {args.naive_sample:,}", "naive-open", str(args.naive_sample)),
@@ -108,37 +109,6 @@ def _child(step: str, arg: str, url: str) -> dict:
         env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "lastweek.settings"},
     )
     return json.loads(output.stdout.strip().splitlines()[-1])
-
-
-def _loaded(url: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, connect_timeout=3) as connection:
-            return connection.execute("SELECT count(*) FROM org_employee").fetchone()[0] > 0
-    except Exception:
-        return False
-
-
-def _load(console: Console, admin_url: str, url: str, employees: int) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    work = Path(tempfile.mkdtemp(prefix="lastweek-bench-"))
-    env = {**os.environ, "DATABASE_URL": url}
-    console.print(f"Generating and importing a {employees:,}-employee roster (once; --reuse keeps it) …")
-    lastweek = [sys.executable, "-m", "lastweek"]
-    subprocess.run([*lastweek, "migrate", "-v0"], check=True, env=env)
-    roster = work / "roster.csv"
-    subprocess.run(
-        [*lastweek, "synth", "workforce", "--employees", str(employees), "--out", str(roster)],
-        check=True,
-        env=env,
-    )
-    subprocess.run([*lastweek, "import-roster", str(roster)], check=True, env=env)
-    roster.unlink()
 
 
 def run_child(step: str, arg: str) -> dict:

@@ -39,6 +39,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import bench_database
+
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 DATABASE = "lastweek_bench_submissions"
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +101,8 @@ def main() -> None:
         return
     console = Console(width=200)
     url = args.postgres.rsplit("/", 1)[0] + f"/{DATABASE}"
-    if not (args.reuse and _loaded(url, args.employees)):
-        _load(console, args.postgres, url, args.employees)
+    if not (args.reuse and bench_database.loaded(url, args.employees)):
+        bench_database.load(console, args.postgres, url, args.employees, quiet=True)
     rows = measure_submission_burst(
         url,
         employees=args.employees,
@@ -430,38 +432,6 @@ def _count(database_url: str, cycle_id: int) -> int:
 
 
 # The bench database: a synthetic organization, loaded once.
-
-
-def _loaded(url: str, employees: int) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, connect_timeout=3) as connection:
-            return connection.execute("SELECT count(*) FROM org_employee").fetchone()[0] >= employees
-    except Exception:
-        return False
-
-
-def _load(console: Console, admin_url: str, url: str, employees: int) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    work = Path(tempfile.mkdtemp(prefix="lastweek-bench-"))
-    env = {**os.environ, "DATABASE_URL": url}
-    console.print(f"Generating and importing a {employees:,}-employee roster (once; --reuse keeps it) …")
-    lastweek = [sys.executable, "-m", "lastweek"]
-    subprocess.run([*lastweek, "migrate", "-v0"], check=True, env=env)
-    roster = work / "roster.csv"
-    subprocess.run(
-        [*lastweek, "synth", "workforce", "--employees", str(employees), "--out", str(roster)],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run([*lastweek, "import-roster", str(roster)], check=True, env=env, stdout=subprocess.DEVNULL)
-    roster.unlink()
 
 
 # Set-up inside Django (a child process, so the measuring process stays light).
