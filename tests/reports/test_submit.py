@@ -165,6 +165,17 @@ def test_a_closed_cycle_takes_no_answers(people):
     assert error.value.code == "closed"
 
 
+def test_past_its_closing_time_a_week_takes_no_answers_before_the_schedule_marks_it_closed(people):
+    assignment = assignment_of(people["new_york"])
+    closes_at = assignment.cycle.closes_at
+    late = submit(assignment, ["Work"], channel="web", received_at=closes_at)
+    assert not late.on_time
+    with pytest.raises(SubmissionError) as error:
+        submit(assignment, ["More"], channel="web", received_at=closes_at + dt.timedelta(seconds=1))
+    assert error.value.code == "closed"
+    assert Report.objects.filter(assignment=assignment).count() == 1
+
+
 def test_someone_back_from_leave_is_on_time_within_the_grace_period(people):
     from lastweek.directives.actions import grant_exemption
 

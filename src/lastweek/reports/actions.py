@@ -86,7 +86,7 @@ def submit(
         if existing is not None:
             return existing
     cycle = assignment.cycle
-    _check_open(assignment, cycle)
+    _check_open(assignment, cycle, received_at)
     texts = [text.strip() for text in bullets if text and text.strip()]
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
@@ -112,8 +112,9 @@ def submit(
     raise AssertionError("unreachable")
 
 
-def _check_open(assignment: Assignment, cycle: Cycle) -> None:
-    if cycle.state == Cycle.State.CLOSED:
+def _check_open(assignment: Assignment, cycle: Cycle, received_at: dt.datetime) -> None:
+    # Past its closing time a week is closed, whether or not the schedule has marked it yet.
+    if cycle.state == Cycle.State.CLOSED or received_at > cycle.closes_at:
         raise SubmissionError("closed", f"Week {cycle.week} is closed; answers are no longer taken.")
     if assignment.mode == Mode.PAUSED:
         reason = assignment.policy.reason if assignment.policy_id else ""

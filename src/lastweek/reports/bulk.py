@@ -231,7 +231,7 @@ def _submit_batch(
 def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> _Accepted:
     assignment = submission.assignment
     cycle = assignment.cycle
-    _check_open(assignment, cycle)
+    _check_open(assignment, cycle, submission.received_at)
     texts = [text.strip() for text in submission.bullets if text and text.strip()]
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
