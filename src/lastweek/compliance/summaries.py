@@ -10,7 +10,8 @@ They are kept current like this:
   unit level at a time (each level's own rows plus its children's subtree rows), agency rows from the own
   rows. The schedule runs it for each open cycle that has none yet and every FULL_REFRESH_MINUTES,
   which also picks up what changes outside answers (a mid-cycle policy, an auto-reply or bounce mark).
-- Every answer marks its unit stale inside the transaction that stores it (`reports.answer_stored`);
+- Every answer marks its unit stale inside the transaction that stores it (`reports.answer_stored`), and
+  so does an automatic reply or a bounce the intake records (`intake.actions.assignments_marked`);
   `refresh_stale()` recounts the stale units' own rows and adds the difference to the subtree and agency
   rows of every unit above, so a recount costs a few rows whatever the size of the agency.
 Both take the cycle's CycleSummary row lock, so two refreshes of one cycle never interleave.
@@ -29,7 +30,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from lastweek.compliance.models import CycleSummary, StaleUnit, UnitCycleCount
-from lastweek.directives.models import Cycle
+from lastweek.directives.models import Assignment, Cycle
+from lastweek.intake.actions import assignments_marked
 from lastweek.org.models import Unit
 from lastweek.reports.actions import answer_stored
 
@@ -70,6 +72,15 @@ def mark_stale(sender: object, assignment, **kwargs) -> None:
     takes no lock on an existing mark, so answers from one unit do not queue behind each other."""
     StaleUnit.objects.bulk_create(
         [StaleUnit(cycle_id=assignment.cycle_id, unit_id=assignment.unit_id)], ignore_conflicts=True
+    )
+
+
+@receiver(assignments_marked)
+def mark_marked_units_stale(sender: object, assignment_ids: list[int], **kwargs) -> None:
+    """An automatic reply or a bounce changes its person's status: mark their units for recounting."""
+    pairs = Assignment.objects.filter(pk__in=assignment_ids).values_list("cycle_id", "unit_id").distinct()
+    StaleUnit.objects.bulk_create(
+        [StaleUnit(cycle_id=cycle_id, unit_id=unit_id) for cycle_id, unit_id in pairs], ignore_conflicts=True
     )
 
 

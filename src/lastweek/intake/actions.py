@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from lastweek.directives.models import Assignment
@@ -28,6 +29,10 @@ from lastweek.reports.bulk import Submission, load_assignments, submit_many
 from lastweek.reports.models import Channel
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction that marks assignments with an automatic reply or a bounce, with their ids,
+# so that what reads those marks (compliance's counts) can follow them as it follows answers.
+assignments_marked = Signal()
 
 State = InboundMessage.State
 
@@ -209,6 +214,7 @@ def _mark_assignments(column: str, rows: list[tuple[dt.datetime, int]]) -> None:
             f"UPDATE {table} SET {column} = %s WHERE id = %s AND ({column} IS NULL OR {column} < %s)",
             [(adapt(when), assignment_id, adapt(when)) for when, assignment_id in rows],
         )
+    assignments_marked.send(sender=Assignment, assignment_ids=[assignment_id for _, assignment_id in rows])
 
 
 _UPDATE_COLUMNS = (
