@@ -442,6 +442,41 @@ def test_the_token_bucket_spaces_events_at_the_rate():
     assert slept == [pytest.approx(0.1), pytest.approx(0.1)]
 
 
+def test_the_token_bucket_can_be_asked_without_waiting():
+    now = [0.0]
+    bucket = TokenBucket(10, clock=lambda: now[0], sleep=lambda seconds: pytest.fail("it waited"))
+    assert bucket.try_take()
+    assert not bucket.try_take()
+    now[0] += 0.1
+    assert bucket.try_take()
+    assert TokenBucket(0).try_take()
+
+
+def test_at_a_limited_rate_no_wait_stands_between_a_hand_over_and_its_final_dot(mail_sink):
+    """A wait for the rate happens only while no recorded hand-over waits for its dot."""
+    mail_sink.pipelining = True
+    events = []
+
+    class Bucket(TokenBucket):
+        def take(self):
+            events.append("wait")
+
+        def try_take(self):
+            events.append("try")
+            return False
+
+    sender = PipelinedSender([RequestMailBackend()], Bucket(1), lambda keys: events.append("hand-over"), bool)
+    messages = [
+        Outgoing(n, f"p{n}@example.gov", "a@example.gov", smtp_data(b"Subject: x\r\n\r\nbody\r\n"))
+        for n in range(1, 4)
+    ]
+    with sender:
+        assert [report.outcome.value for report in sender.send(messages)] == ["sent"] * 3
+    # A hand-over with more to send is followed by a try (never a wait) before its dot goes out.
+    assert events == ["wait", "hand-over", "try"] * 2 + ["wait", "hand-over"]
+    assert mail_sink.count() == 3
+
+
 def test_the_command_sends_and_prints_a_summary(db, mail_sink):
     cycle = open_test_cycle(EVERY_MODE)
     output = StringIO()

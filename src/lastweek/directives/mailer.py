@@ -184,6 +184,20 @@ class TokenBucket:
         self.last = clock()
         self.lock = threading.Lock()
 
+    def try_take(self) -> bool:
+        """Take a token if one is there now; never wait."""
+        if self.rate <= 0:
+            return True
+        with self.lock:
+            now = self.clock()
+            tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+            self.last = now
+            if tokens < 1:
+                self.tokens = tokens
+                return False
+            self.tokens = tokens - 1
+            return True
+
     def take(self) -> None:
         """Wait, if need be, until one more event is allowed."""
         if self.rate <= 0:

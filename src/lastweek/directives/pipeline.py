@@ -232,10 +232,14 @@ class PipelinedSender:
         while self.reports:
             yield self.reports.popleft()
 
-    def _next(self) -> Outgoing | None:
+    def _next(self, *, wait: bool = True) -> Outgoing | None:
+        """The next message to start, once the rate allows; with `wait` false, None rather than wait."""
         if not self.todo or self.halted():
             return None
-        self.bucket.take()
+        if wait:
+            self.bucket.take()
+        elif not self.bucket.try_take():
+            return None
         return self.todo.popleft()
 
     def _start_idle(self) -> None:
@@ -304,7 +308,9 @@ class PipelinedSender:
             outgoing.handed = True
             connection.ready = None
             connection.expected.append((_Expect.DOT, outgoing))
-            following = self._next()
+            # Never wait for the rate here: the hand-overs are recorded and their dots must follow at
+            # once. Without a token now, the next message starts when this connection is idle again.
+            following = self._next(wait=False)
             if following is not None:
                 connection.envelope(following)
             # The content, its final dot and the next envelope: one write, one round trip.
