@@ -122,6 +122,12 @@ def test_unknown_senders_write_from_another_address(generated):
         assert parse_message(message.raw).from_address != f"person{message.assignment_id}@agency.example.gov"
 
 
+def test_no_line_is_longer_than_smtp_allows(generated):
+    # RFC 5322 2.1.1: 998 characters a line; a mail server refuses a longer one (aiosmtpd with a 500).
+    longest = max(len(line) for reply in generated for line in reply.raw.split(b"\r\n"))
+    assert longest <= 998
+
+
 def test_the_same_seed_gives_the_same_bytes():
     first = [reply_for(request(n), seed=3).raw for n in range(1, 300)]
     second = [reply_for(request(n), seed=3).raw for n in range(1, 300)]

@@ -273,6 +273,9 @@ def _encoded_word(text: str) -> str:
     return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
 
+_MAX_LINE = 998
+
+
 def encode_text(
     rng: random.Random,
     text: str,
@@ -288,6 +291,10 @@ def encode_text(
         charset, data = "utf-8", text.encode("utf-8")
     encoding = prefer or rng.choice(("7bit", "quoted-printable", "base64", "8bit"))
     if encoding == "7bit" and not data.isascii():
+        encoding = "quoted-printable"
+    if encoding in ("7bit", "8bit") and max(map(len, data.split(b"\n"))) > _MAX_LINE:
+        # RFC 5322 2.1.1: a line is at most 998 characters; mail clients then switch to an encoding that
+        # wraps (an HTML body written on one line, say), and SMTP servers refuse longer lines.
         encoding = "quoted-printable"
     data = data.replace(b"\n", b"\r\n")
     if encoding == "base64":
