@@ -5,11 +5,14 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.contrib.auth.models import User
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from lastweek.access.models import ApiToken, AuditEvent
 from lastweek.access.tokens import TokenError, authenticate_token, create_token, revoke_token
-from tests.factories import UserFactory
+from lastweek.org.models import Employee
+from tests.factories import EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +50,41 @@ def test_a_token_cannot_outlast_the_configured_limit(alice, settings):
 def test_a_token_signs_in_as_its_owner(alice):
     _, value = create_token(alice, "script")
     assert authenticate_token(value).user == alice
+
+
+def test_signing_in_loads_the_token_its_user_and_their_roster_entry_in_one_query(
+    alice, django_assert_num_queries
+):
+    employee = EmployeeFactory(user=alice)
+    token, value = create_token(alice, "script")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no last-use write
+    with django_assert_num_queries(1):
+        found = authenticate_token(value)
+        loaded = (found.user.employee.unit_id, found.user.employee.user.username, found.expires_at)
+    assert loaded == (employee.unit_id, "alice", token.expires_at)
+    # The same instances the ORM would load, field for field (datetimes aware, booleans booleans).
+    assert model_to_dict(found) == model_to_dict(ApiToken.objects.get(pk=token.pk))
+    assert model_to_dict(found.user, exclude=["groups", "user_permissions"]) == model_to_dict(
+        User.objects.get(pk=alice.pk), exclude=["groups", "user_permissions"]
+    )
+    assert found.user.is_active is True and found.user.date_joined.tzinfo is not None
+    assert model_to_dict(found.user.employee) == model_to_dict(Employee.objects.get(pk=employee.pk))
+    assert found.user.employee.created_at.tzinfo is not None
+
+
+def test_signing_in_without_a_roster_entry_knows_there_is_none(alice, django_assert_num_queries):
+    _, value = create_token(alice, "script")
+    found = authenticate_token(value)
+    with django_assert_num_queries(0):
+        assert not hasattr(found.user, "employee")
+
+
+def test_an_expired_or_revoked_token_does_not_sign_in(alice):
+    _, expired_value = create_token(alice, "old", days=1, now=timezone.now() - dt.timedelta(days=2))
+    revoked, revoked_value = create_token(alice, "revoked")
+    revoke_token(revoked, alice)
+    assert authenticate_token(expired_value) is None and authenticate_token(revoked_value) is None
+    assert authenticate_token("lw_not-a-token") is None
 
 
 def test_the_last_use_is_recorded_at_most_once_a_minute(alice):
