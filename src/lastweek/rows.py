@@ -16,11 +16,13 @@ from django.db.models import Model
 
 
 class ModelColumns:
-    """Every concrete column of `model` under the table alias `alias`, and the instance built from them."""
+    """The concrete columns of `model` (all, or those of `fields`) under the table alias `alias`, and the
+    values and instance built from them."""
 
-    def __init__(self, model: type[Model], alias: str) -> None:
+    def __init__(self, model: type[Model], alias: str, fields: Sequence[str] = ()) -> None:
         self.model, self.alias = model, alias
-        self.fields = list(model._meta.concrete_fields)
+        # In the model's own order, which is what Model.from_db expects of a subset.
+        self.fields = [field for field in model._meta.concrete_fields if not fields or field.name in fields]
         self.names = [field.attname for field in self.fields]
         self._converters: dict[str, list] = {}
 
@@ -33,14 +35,19 @@ class ModelColumns:
         return len(self.fields)
 
     def instance(self, values: Sequence) -> Model:
-        """The instance for these column values, in `sql`'s order, as if the ORM had loaded it."""
+        """The instance for these column values, in `sql`'s order, as if the ORM had loaded it (fields
+        not selected are deferred)."""
+        return self.model.from_db(connection.alias, self.names, self.values(values))
+
+    def values(self, values: Sequence) -> list:
+        """These column values as the ORM would hand them back (aware datetimes, booleans)."""
         converted = list(values)
         for index, expression, converters in self._converters_for(connection.vendor):
             value = converted[index]
             for converter in converters:
                 value = converter(value, expression, connection)
             converted[index] = value
-        return self.model.from_db(connection.alias, self.names, converted)
+        return converted
 
     def _converters_for(self, vendor: str) -> list:
         if vendor not in self._converters:

@@ -12,16 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from lastweek.access import audit
-from lastweek.directives.models import Assignment, Cycle, Mode
+from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
 from lastweek.directives.tokens import CROCKFORD
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
+from lastweek.rows import ModelColumns
 
 # Attempts at a fresh receipt code when the one drawn is taken, and the unique index that says so.
 RECEIPT_ATTEMPTS = 3
@@ -91,7 +92,7 @@ def submit(
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
     directive = cycle.directive
-    stock = match_stock_answer(" ".join(texts), directive.stock_answers.all())
+    stock = match_stock_answer(" ".join(texts), stock_answers(directive.pk), key=lambda answer: answer[1])
     too_many = len(texts) > directive.max_bullets
     if strict:
         _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
@@ -141,37 +142,97 @@ def _check_limits(texts: list[str], max_bullets: int, max_length: int) -> None:
 
 
 def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many):
-    # The row lock serialises answers for one person, so exactly one stays current. Only the columns
-    # needed are read: on the API's hot path, building wide queries costs more than running them.
-    list(Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("pk"))
-    current = (
-        Report.objects.filter(assignment=assignment, is_current=True)
-        .order_by()
-        .values_list("pk", "on_time", "received_at")[:1]
-    )
-    current = current[0] if current else None
-    wins = current is None or (on_time, received_at) >= (current[1], current[2])
-    if wins and current is not None:
-        Report.objects.filter(pk=current[0]).update(is_current=False)
-    report = Report.objects.create(
-        assignment=assignment,
-        cycle=assignment.cycle,  # the object, not its id: the receipt reads its week without a query
-        employee_id=assignment.employee_id,
-        channel=channel,
-        source_id=source_id,
+    # Hand-written statements: on the API's hot path, compiling ORM queries cost more than running
+    # them. Portable SQL (PostgreSQL and SQLite); the row lock only where the database has one.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        # The row lock serialises answers for one person, so exactly one stays current.
+        cursor.execute(f"SELECT id FROM {Assignment._meta.db_table} WHERE id = %s{lock}", [assignment.pk])
+        cursor.execute(
+            f"SELECT {_CURRENT.sql} FROM {Report._meta.db_table} r"
+            " WHERE r.assignment_id = %s AND r.is_current",
+            [assignment.pk],
+        )
+        row = cursor.fetchone()
+        current = _CURRENT.instance(row) if row else None
+        wins = current is None or (on_time, received_at) >= (current.on_time, current.received_at)
+        if wins and current is not None:
+            cursor.execute(
+                f"UPDATE {Report._meta.db_table} SET is_current = %s WHERE id = %s", [False, current.pk]
+            )
+        receipt_code = _new_receipt_code()
+        acting = audit.acting_user(submitted_by)
+        values = [
+            assignment.pk,
+            assignment.cycle_id,
+            assignment.employee_id,
+            channel,
+            source_id,
+            connection.ops.adapt_datetimefield_value(received_at),
+            acting.pk if acting else None,
+            on_time,
+            wins,
+            stock[0] if stock else None,
+            too_many,
+            receipt_code,
+        ]
+        report_id = _insert_returning_id(cursor, Report._meta.db_table, _REPORT_INSERT_COLUMNS, values)
+        rows = ", ".join(["(%s, %s, %s)"] * len(texts))
+        cursor.execute(
+            f"INSERT INTO {Bullet._meta.db_table} (report_id, position, text) VALUES {rows}",
+            [value for position, text in enumerate(texts, start=1) for value in (report_id, position, text)],
+        )
+    answer_stored.send(sender=Report, assignment=assignment)
+    return Receipt(
+        report_id=report_id,
+        receipt_code=receipt_code,
+        cycle_id=assignment.cycle_id,
+        week=assignment.cycle.week,
         received_at=received_at,
-        submitted_by=audit.acting_user(submitted_by),
         on_time=on_time,
         is_current=wins,
-        stock_answer=stock,
+        bullets=len(texts),
+        stock_answer=stock[1] if stock else None,
         exceeds_max_bullets=too_many,
-        receipt_code=_new_receipt_code(),
     )
-    Bullet.objects.bulk_create(
-        Bullet(report=report, position=position, text=text) for position, text in enumerate(texts, start=1)
-    )
-    answer_stored.send(sender=Report, assignment=assignment)
-    return _receipt(report, len(texts))
+
+
+# The columns of a new report, and those read of the one that counts now.
+_REPORT_INSERT_COLUMNS = (
+    "assignment_id",
+    "cycle_id",
+    "employee_id",
+    "channel",
+    "source_id",
+    "received_at",
+    "submitted_by_id",
+    "on_time",
+    "is_current",
+    "stock_answer_id",
+    "exceeds_max_bullets",
+    "receipt_code",
+)
+_CURRENT = ModelColumns(Report, "r", fields=["id", "on_time", "received_at"])
+
+
+def _insert_returning_id(cursor, table: str, columns: Sequence[str], values: list) -> int:
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(f"{sql} RETURNING id", values)
+        return cursor.fetchone()[0]
+    cursor.execute(sql, values)
+    return cursor.lastrowid
+
+
+def stock_answers(directive_id: int) -> list[tuple[int, str]]:
+    """A directive's stock answers as (id, text), in their order: what match_stock_answer() compares."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, text FROM {StockAnswer._meta.db_table} WHERE directive_id = %s ORDER BY id",
+            [directive_id],
+        )
+        return cursor.fetchall()
 
 
 def _new_receipt_code() -> str:
