@@ -5,12 +5,15 @@ import datetime as dt
 import json
 
 import pytest
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from lastweek.access.tokens import create_token
 from lastweek.directives.actions import close_cycle
+from lastweek.directives.models import Assignment
 from lastweek.reports import submit
 from lastweek.reports.models import Report
+from lastweek.reports.own import own_assignment
 from tests.reports.conftest import STOCK, assignment, move_deadline
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +229,22 @@ def test_a_submission_costs_a_fixed_number_of_queries(client, casey, cycle, djan
     with django_assert_max_num_queries(11):
         response = post(client, f"/api/cycles/{cycle.pk}/report", {"bullets": ["a", "b", "c"]}, **headers)
     assert response.status_code == 201
+
+
+def test_the_per_submission_assignment_read_loads_what_the_orm_would(
+    casey, pat, cycle, django_assert_num_queries
+):
+    """own_assignment() is one hand-written statement: its assignment, cycle and directive must be the
+    ORM's, field for field (aware datetimes, booleans), with nothing left to load."""
+    for person in (casey, pat):
+        with django_assert_num_queries(0):
+            user = person.user
+        with django_assert_num_queries(1):
+            found = own_assignment(user, cycle.pk)
+            loaded = (found.cycle.directive.max_bullets, found.cycle.deadline, found.employee_id)
+        orm = Assignment.objects.select_related("cycle__directive").get(employee=person, cycle=cycle)
+        assert loaded == (orm.cycle.directive.max_bullets, orm.cycle.deadline, person.pk)
+        assert model_to_dict(found) == model_to_dict(orm)
+        assert model_to_dict(found.cycle) == model_to_dict(orm.cycle)
+        assert model_to_dict(found.cycle.directive) == model_to_dict(orm.cycle.directive)
+    assert own_assignment(casey.user, cycle.pk + 1000) is None
