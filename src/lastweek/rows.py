@@ -25,11 +25,15 @@ class ModelColumns:
         self.fields = [field for field in model._meta.concrete_fields if not fields or field.name in fields]
         self.names = [field.attname for field in self.fields]
         self._converters: dict[str, list] = {}
+        self._sql: dict[str, str] = {}
 
     @property
     def sql(self) -> str:
-        quote = connection.ops.quote_name
-        return ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
+        """The select list, e.g. `t."id", t."user_id", …` (quoted as the database quotes names)."""
+        if connection.vendor not in self._sql:
+            quote = connection.ops.quote_name
+            self._sql[connection.vendor] = ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
+        return self._sql[connection.vendor]
 
     def __len__(self) -> int:
         return len(self.fields)
