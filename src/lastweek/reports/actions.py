@@ -24,9 +24,10 @@ from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
 from lastweek.rows import ModelColumns
 
-# Attempts at a fresh receipt code when the one drawn is taken, and the unique index that says so.
-RECEIPT_ATTEMPTS = 3
-_RECEIPT_CONSTRAINT = "receipt_code"
+# Attempts at storing an answer, and the unique indexes whose refusal means "run again": the receipt
+# code drawn was taken, or another answer of the person became current meanwhile (see _store).
+STORE_ATTEMPTS = 5
+_RETRIED = ("receipt_code", "report_one_current")
 
 
 class SubmissionError(Exception):
@@ -97,19 +98,29 @@ def submit(
     if strict:
         _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
     on_time = assignment.due_at is None or received_at <= assignment.due_at
-    for attempt in range(RECEIPT_ATTEMPTS):
+    for attempt in range(STORE_ATTEMPTS):
         try:
             with transaction.atomic():
                 return _store(
-                    assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many
+                    assignment,
+                    texts,
+                    channel,
+                    received_at,
+                    source_id,
+                    submitted_by,
+                    on_time,
+                    stock,
+                    too_many,
+                    lock_first=attempt > 0,
                 )
         except IntegrityError as exc:
             # The same source message arrived twice at once; the other writer stored it.
             if source_id and (existing := _existing(channel, source_id)):
                 return existing
-            if _RECEIPT_CONSTRAINT not in str(exc) or attempt == RECEIPT_ATTEMPTS - 1:
+            if not any(name in str(exc) for name in _RETRIED) or attempt == STORE_ATTEMPTS - 1:
                 raise
-            # A receipt code drawn twice (about one in 10^15): draw again.
+            # Another answer of the same person became current while this one waited for the row lock,
+            # or a receipt code was drawn twice (about one in 10^15): run again.
     raise AssertionError("unreachable")
 
 
@@ -141,20 +152,30 @@ def _check_limits(texts: list[str], max_bullets: int, max_length: int) -> None:
             )
 
 
-def _store(assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many):
+def _store(
+    assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many, *, lock_first
+):
     # Hand-written statements: on the API's hot path, compiling ORM queries cost more than running
     # them. Portable SQL (PostgreSQL and SQLite); the row lock only where the database has one.
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
     with connection.cursor() as cursor:
-        # The row lock serialises answers for one person, so exactly one stays current.
-        cursor.execute(f"SELECT id FROM {Assignment._meta.db_table} WHERE id = %s{lock}", [assignment.pk])
+        # One statement locks the person's assignment row, which serialises their answers, and reads
+        # the answer that counts now. Had it to wait for the lock, it read with a snapshot older than
+        # the answer it waited for: then the unique index on the current answer refuses the insert
+        # below, and submit() runs again with `lock_first`: the lock, then a read that sees everything
+        # committed before it. (SQLite writes one transaction at a time.)
+        if lock_first and lock:
+            cursor.execute(
+                f"SELECT id FROM {Assignment._meta.db_table} WHERE id = %s FOR UPDATE", [assignment.pk]
+            )
         cursor.execute(
-            f"SELECT {_CURRENT.sql} FROM {Report._meta.db_table} r"
-            " WHERE r.assignment_id = %s AND r.is_current",
+            f"SELECT {_CURRENT.sql} FROM {Assignment._meta.db_table} a"
+            f" LEFT JOIN {Report._meta.db_table} r ON r.assignment_id = a.id AND r.is_current"
+            f" WHERE a.id = %s{'' if lock_first else lock}",
             [assignment.pk],
         )
         row = cursor.fetchone()
-        current = _CURRENT.instance(row) if row else None
+        current = _CURRENT.instance(row) if row and row[0] is not None else None
         wins = current is None or (on_time, received_at) >= (current.on_time, current.received_at)
         if wins and current is not None:
             cursor.execute(
