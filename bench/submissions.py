@@ -10,7 +10,7 @@ Prints, next to a naive baseline measured in the same run (one sequential client
   measures its neighbours;
 - peak RSS of the gunicorn workers.
 
-    .venv/bin/python bench/submissions.py [--employees 5000] [--rounds 2] [--workers 2] [--reuse]
+    .venv/bin/python bench/submissions.py [--employees 5000] [--rounds 2] [--workers 2] [--threads 2] [--reuse]
 
 The organization is generated and imported once into the database `lastweek_bench_submissions`; each run
 adds a fresh directive and opens its cycle for about `--employees` people, gives each a user and a
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=5_000, help="people asked in the burst's cycle")
     parser.add_argument("--rounds", type=int, default=2, help="answers each person sends (edits)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2–4)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument(
         "--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn worker type"
     )
@@ -122,7 +122,7 @@ def measure_submission_burst(
     employees: int = 5_000,
     rounds: int = 2,
     workers: int = 2,
-    threads: int = 4,
+    threads: int = 2,
     worker_class: str = "gthread",
     clients: int = 32,
     naive: int = 500,
