@@ -59,8 +59,9 @@ class Receipt:
         return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
 
 
-# Sent inside the transaction that stored an answer, with `assignment`: compliance marks the unit's
-# counts stale there, so they are recounted even if the answer's own commit is the last thing to happen.
+# Sent inside the transaction that stored answers, with `units`, their (cycle id, unit id) pairs:
+# compliance marks those units' counts stale there, so they are recounted even if the answers' own commit
+# is the last thing to happen.
 answer_stored = Signal()
 
 
@@ -203,7 +204,7 @@ def _store(
             f"INSERT INTO {Bullet._meta.db_table} (report_id, position, text) VALUES {rows}",
             [value for position, text in enumerate(texts, start=1) for value in (report_id, position, text)],
         )
-    answer_stored.send(sender=Report, assignment=assignment)
+    answer_stored.send(sender=Report, units=[(assignment.cycle_id, assignment.unit_id)])
     return Receipt(
         report_id=report_id,
         receipt_code=receipt_code,
