@@ -30,6 +30,7 @@ from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import Kind, ParsedMessage
 from lastweek.org.models import Employee
 from lastweek.reports.bulk import id_filter
+from lastweek.rows import ModelColumns
 
 TOKEN = "token"
 IN_REPLY_TO = "in_reply_to"
@@ -230,10 +231,29 @@ def _open_assignments(addresses: set[str]) -> dict[str, list[tuple[int, int, dt.
     """Each address's assignments in open cycles: (assignment id, directive id, cycle opened)."""
     if not addresses:
         return {}
-    rows = Assignment.objects.filter(
-        employee__email__in=addresses, cycle__state=Cycle.State.OPEN
-    ).values_list("employee__email", "pk", "cycle__directive_id", "cycle__opens_at")
+    opens_at = ModelColumns(Cycle, "c", fields=["opens_at"])
+    tables = (
+        f" JOIN {Assignment._meta.db_table} a ON a.employee_id = e.id"
+        f" JOIN {Cycle._meta.db_table} c ON c.id = a.cycle_id AND c.state = %s"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One probe of the address index per address, however many there are.
+            cursor.execute(
+                f"SELECT e.email, a.id, c.directive_id, {opens_at.sql}"
+                f" FROM unnest(%s::text[]) AS wanted(email)"
+                f" JOIN {Employee._meta.db_table} e ON e.email = wanted.email{tables}",
+                [sorted(addresses), Cycle.State.OPEN],
+            )
+        else:
+            where, params = id_filter("e.email", addresses)
+            cursor.execute(
+                f"SELECT e.email, a.id, c.directive_id, {opens_at.sql}"
+                f" FROM {Employee._meta.db_table} e{tables} WHERE {where}",
+                [Cycle.State.OPEN, *params],
+            )
+        rows = cursor.fetchall()
     found: dict[str, list[tuple[int, int, dt.datetime]]] = {}
-    for email, pk, directive_id, opens_at in rows:
-        found.setdefault(email.lower(), []).append((pk, directive_id, opens_at))
+    for email, pk, directive_id, opened in rows:
+        found.setdefault(email.lower(), []).append((pk, directive_id, opens_at.values([opened])[0]))
     return found

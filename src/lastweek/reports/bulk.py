@@ -31,12 +31,15 @@ from lastweek.reports.actions import (
 )
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
+from lastweek.rows import ModelColumns
 
 try:  # what a COPY raises on a duplicate: the driver's own error, not Django's wrapper
     from psycopg import IntegrityError as DatabaseIntegrityError
 except ImportError:  # pragma: no cover
     DatabaseIntegrityError = IntegrityError
 
+# What is read of the answers that count now.
+_CURRENT = ModelColumns(Report, "r", fields=["id", "assignment", "on_time", "received_at"])
 _REPORT_COLUMNS = (
     "id",
     "assignment_id",
@@ -296,13 +299,18 @@ def _decide_current(items: list[_Accepted]) -> dict[int, int]:
     row locks serialise against other writers, and the later of equals wins as in submit(). Returns the
     stored reports no longer current, each with the index of the answer that took over."""
     assignment_ids = sorted({item.submission.assignment.pk for item in items})
-    # Locked in id order, so two batches touching the same people cannot deadlock.
-    list(Assignment.objects.select_for_update().filter(pk__in=assignment_ids).order_by("pk").values("pk"))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        # Locked in id order, so two batches touching the same people cannot deadlock.
+        where, params = id_filter("id", assignment_ids)
+        cursor.execute(f"SELECT id FROM {Assignment._meta.db_table} WHERE {where} ORDER BY id{lock}", params)
+        where, params = id_filter("r.assignment_id", assignment_ids)
+        cursor.execute(
+            f"SELECT {_CURRENT.sql} FROM {Report._meta.db_table} r WHERE r.is_current AND {where}", params
+        )
+        rows = [_CURRENT.instance(row) for row in cursor.fetchall()]
     current: dict[int, tuple[bool, dt.datetime, _Accepted | int]] = {
-        assignment_id: (on_time, received_at, report_id)
-        for report_id, assignment_id, on_time, received_at in Report.objects.filter(
-            assignment_id__in=assignment_ids, is_current=True
-        ).values_list("pk", "assignment_id", "on_time", "received_at")
+        report.assignment_id: (report.on_time, report.received_at, report.pk) for report in rows
     }
     superseded: dict[int, int] = {}
     for item in items:
@@ -320,7 +328,11 @@ def _decide_current(items: list[_Accepted]) -> dict[int, int]:
         item.is_current = True
         current[assignment_id] = (item.on_time, item.submission.received_at, item)
     if superseded:
-        Report.objects.filter(pk__in=list(superseded)).update(is_current=False)
+        where, params = id_filter("id", superseded)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Report._meta.db_table} SET is_current = %s WHERE {where}", [False, *params]
+            )
     return superseded
 
 
