@@ -15,30 +15,37 @@ from tests.reports.conftest import assignment
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_simultaneous_answers_are_all_kept_and_the_latest_counts(casey, cycle):
-    target = assignment(cycle, casey)
-    base = timezone.now()
-    start = threading.Barrier(8)
+def submit_at_once(target, times: list[dt.datetime]) -> list[Exception]:
+    """Submit one answer per time, each from its own thread and connection, all released together;
+    the errors raised (a thread must not swallow a failure)."""
+    start = threading.Barrier(len(times))
     errors = []
 
-    def send(n: int) -> None:
+    def send(when: dt.datetime) -> None:
         try:
             start.wait()
-            submit(target, [f"Answer {n}"], channel="api", received_at=base + dt.timedelta(seconds=n))
-        except Exception as exc:  # reported below; a thread must not swallow a failure
+            submit(target, [f"At {when.isoformat()}"], channel="api", received_at=when)
+        except Exception as exc:  # reported to the test
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=send, args=(when,)) for when in times]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_simultaneous_answers_are_all_kept_and_the_latest_counts(casey, cycle):
+    target = assignment(cycle, casey)
+    base = timezone.now()
+    times = [base + dt.timedelta(seconds=n) for n in range(8)]
+    assert submit_at_once(target, times) == []
     reports = Report.objects.filter(employee=casey)
     assert reports.count() == 8
-    assert [r.bullets.get().text for r in reports.filter(is_current=True)] == ["Answer 7"]
+    assert [r.bullets.get().text for r in reports.filter(is_current=True)] == [f"At {times[7].isoformat()}"]
 
 
 def test_answers_racing_in_waves_leave_exactly_one_current_the_best_one(casey, cycle):
@@ -47,30 +54,13 @@ def test_answers_racing_in_waves_leave_exactly_one_current_the_best_one(casey, c
     latest on-time one), never two and never an error."""
     target = assignment(cycle, casey)
     due = target.due_at
-    errors = []
-
-    def send(start: threading.Barrier, when: dt.datetime) -> None:
-        try:
-            start.wait()
-            submit(target, [f"At {when.isoformat()}"], channel="api", received_at=when)
-        except Exception as exc:  # reported below; a thread must not swallow a failure
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
     sent = []
     for wave in range(4):
-        start = threading.Barrier(6)
         # Late ones (after the due time) and on-time ones (before it) in one wave.
         times = [due + dt.timedelta(minutes=wave * 10 + n) for n in range(3)]
         times += [due - dt.timedelta(hours=4 - wave, minutes=n) for n in range(3)]
         sent += times
-        threads = [threading.Thread(target=send, args=(start, when)) for when in times]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+        assert submit_at_once(target, times) == []
     reports = Report.objects.filter(employee=casey)
     assert reports.count() == len(sent)
     best = max(when for when in sent if when <= due)

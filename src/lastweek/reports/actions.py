@@ -198,7 +198,7 @@ def _store(
             too_many,
             receipt_code,
         ]
-        report_id = _insert_returning_id(cursor, Report._meta.db_table, _REPORT_INSERT_COLUMNS, values)
+        report_id = _insert_returning_id(cursor, Report._meta.db_table, REPORT_COLUMNS, values)
         rows = ", ".join(["(%s, %s, %s)"] * len(texts))
         cursor.execute(
             f"INSERT INTO {Bullet._meta.db_table} (report_id, position, text) VALUES {rows}",
@@ -219,8 +219,9 @@ def _store(
     )
 
 
-# The columns of a new report, and those read of the one that counts now.
-_REPORT_INSERT_COLUMNS = (
+# The columns of a new report (submit_many adds the id it draws), and those read of the one that
+# counts now.
+REPORT_COLUMNS = (
     "assignment_id",
     "cycle_id",
     "employee_id",

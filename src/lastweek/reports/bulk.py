@@ -21,6 +21,7 @@ from django.db.models import Count
 from lastweek.directives.models import Assignment, Cycle, Directive, Mode, Policy
 from lastweek.directives.tokens import CROCKFORD
 from lastweek.reports.actions import (
+    REPORT_COLUMNS,
     Receipt,
     SubmissionError,
     _check_limits,
@@ -40,21 +41,7 @@ except ImportError:  # pragma: no cover
 
 # What is read of the answers that count now.
 _CURRENT = ModelColumns(Report, "r", fields=["id", "assignment", "on_time", "received_at"])
-_REPORT_COLUMNS = (
-    "id",
-    "assignment_id",
-    "cycle_id",
-    "employee_id",
-    "channel",
-    "source_id",
-    "received_at",
-    "submitted_by_id",
-    "on_time",
-    "is_current",
-    "stock_answer_id",
-    "exceeds_max_bullets",
-    "receipt_code",
-)
+_REPORT_COLUMNS = ("id", *REPORT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)

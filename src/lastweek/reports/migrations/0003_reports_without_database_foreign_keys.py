@@ -6,66 +6,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directives', '0004_request_mail_lean_indexes'),
-        ('goals', '0001_initial'),
-        ('org', '0002_unit_path_statistics'),
-        ('reports', '0002_bullet_key_result_bullet_key_result_linked_at'),
+        ("directives", "0004_request_mail_lean_indexes"),
+        ("goals", "0001_initial"),
+        ("org", "0002_unit_path_statistics"),
+        ("reports", "0002_bullet_key_result_bullet_key_result_linked_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='bullet',
-            name='key_result',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bullets', to='goals.keyresult'),
+            model_name="bullet",
+            name="key_result",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="bullets",
+                to="goals.keyresult",
+            ),
         ),
         migrations.AlterField(
-            model_name='bullet',
-            name='report',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='bullets', to='reports.report'),
+            model_name="bullet",
+            name="report",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="bullets",
+                to="reports.report",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='assignment',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='directives.assignment'),
+            model_name="report",
+            name="assignment",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="directives.assignment",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='cycle',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='directives.cycle'),
+            model_name="report",
+            name="cycle",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="directives.cycle",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='employee',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='org.employee'),
+            model_name="report",
+            name="employee",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="org.employee",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='receipt_code',
+            model_name="report",
+            name="receipt_code",
             field=models.CharField(max_length=16),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='stock_answer',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='directives.stockanswer'),
+            model_name="report",
+            name="stock_answer",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="directives.stockanswer",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='submitted_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="report",
+            name="submitted_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='bullet',
-            index=models.Index(condition=models.Q(('key_result__isnull', False)), fields=['key_result'], name='bullet_key_result_idx'),
+            model_name="bullet",
+            index=models.Index(
+                condition=models.Q(("key_result__isnull", False)),
+                fields=["key_result"],
+                name="bullet_key_result_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('stock_answer__isnull', False)), fields=['stock_answer'], name='report_stock_answer_idx'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("stock_answer__isnull", False)),
+                fields=["stock_answer"],
+                name="report_stock_answer_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(fields=('receipt_code',), name='receipt_code_once'),
+            model_name="report",
+            constraint=models.UniqueConstraint(fields=("receipt_code",), name="receipt_code_once"),
         ),
     ]
