@@ -60,7 +60,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_child(args.child, json.loads(sys.stdin.read()))))
         return
-    console = Console(width=140)
+    console = Console(width=200)
     url = args.postgres.rsplit("/", 1)[0] + f"/{DATABASE}"
     if not (args.reuse and bench_database.loaded(url)):
         bench_database.load(console, args.postgres, url, args.employees)
