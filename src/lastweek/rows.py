@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -46,10 +46,11 @@ class ModelColumns:
     def values(self, values: Sequence) -> list:
         """These column values as the ORM would hand them back (aware datetimes, booleans)."""
         converted = list(values)
-        for index, expression, converters in self._converters_for(connection.vendor):
+        database = connections[DEFAULT_DB_ALIAS]  # once: each attribute of the proxy is a lookup
+        for index, expression, converters in self._converters_for(database.vendor):
             value = converted[index]
             for converter in converters:
-                value = converter(value, expression, connection)
+                value = converter(value, expression, database)
             converted[index] = value
         return converted
 

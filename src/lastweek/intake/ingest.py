@@ -146,8 +146,10 @@ def _decide_and_store(messages: list[Read]) -> Tally:
         for message in messages
     ]
     outcomes = decide(candidates, [(m.key, m.sha256) for m in messages])
+    adapt = connection.ops.adapt_datetimefield_value
+    processed_at = adapt(now)
     rows = [
-        _row(message, candidate, outcome, now)
+        _row(message, candidate, outcome, processed_at, adapt)
         for message, candidate, outcome in zip(messages, candidates, outcomes, strict=True)
     ]
     _write_rows(rows)
@@ -161,8 +163,8 @@ def _file_time(mtime: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(mtime, tz=dt.UTC) if mtime is not None else None
 
 
-def _row(message: Read, candidate: Candidate, outcome: Outcome, now: dt.datetime) -> tuple:
-    adapt = connection.ops.adapt_datetimefield_value
+def _row(message: Read, candidate: Candidate, outcome: Outcome, now, adapt) -> tuple:
+    """The raw message's row; `now` is adapted already, `adapt` the database's datetime adapter."""
     return (
         message.raw,
         message.sha256,
@@ -180,7 +182,7 @@ def _row(message: Read, candidate: Candidate, outcome: Outcome, now: dt.datetime
         outcome.attributed_by,
         outcome.assignment_id,
         outcome.report_id,
-        adapt(now),
+        now,
     )
 
 

@@ -102,8 +102,9 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
     paused = {row[6] for row in rows if row[4] == Mode.PAUSED and row[6]}
     policies = Policy.objects.in_bulk(paused) if paused else {}
     facts = {}
+    text_datetimes = connection.vendor != "postgresql"
     for pk, cycle_id, employee_id, unit_id, mode, due_at, policy_id in rows:
-        if connection.vendor != "postgresql" and due_at is not None:
+        if text_datetimes and due_at is not None:
             due_at = _aware(due_at)
         facts[pk] = AssignmentFacts(
             pk,
@@ -375,7 +376,8 @@ def _insert(items: list[_Accepted], channel: str) -> None:
             ids = list(range(start, start + len(items)))
         for item, report_id in zip(items, ids, strict=True):
             item.report_id = report_id
-        report_rows = [_report_row(item, channel) for item in items]
+        adapt = connection.ops.adapt_datetimefield_value
+        report_rows = [_report_row(item, channel, adapt) for item in items]
         bullet_rows = [
             (item.report_id, position, text)
             for item in items
@@ -385,7 +387,7 @@ def _insert(items: list[_Accepted], channel: str) -> None:
         write_rows(cursor, Bullet._meta.db_table, ("report_id", "position", "text"), bullet_rows)
 
 
-def _report_row(item: _Accepted, channel: str) -> tuple:
+def _report_row(item: _Accepted, channel: str, adapt) -> tuple:
     submission = item.submission
     assignment = submission.assignment
     return (
@@ -395,7 +397,7 @@ def _report_row(item: _Accepted, channel: str) -> tuple:
         assignment.employee_id,
         channel,
         submission.source_id,
-        connection.ops.adapt_datetimefield_value(submission.received_at),
+        adapt(submission.received_at),
         None,
         item.on_time,
         item.is_current,
