@@ -3,6 +3,7 @@ every channel. Pure functions."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -29,4 +30,10 @@ def match_stock_answer(text: str, answers: Iterable[T], key=lambda answer: answe
     wanted = normalize_answer(text)
     if not wanted:
         return None
-    return next((answer for answer in answers if normalize_answer(key(answer)) == wanted), None)
+    return next((answer for answer in answers if _normalized_stock(key(answer)) == wanted), None)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _normalized_stock(text: str) -> str:
+    # A directive has a few stock answers, compared with every answer of a batch: normalised once.
+    return normalize_answer(text)
