@@ -16,7 +16,7 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lastweek.intake.parse import ParsedMessage, parse_message
@@ -190,10 +190,9 @@ def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
                 continue
         sha256 = hashlib.sha256(raw).hexdigest()
         key = message_key(header_message_id(raw))
-        # The full text stays here: what comes back to the writing process is pickled, and it needs
-        # the bullets, not the text they came from (stored raw, it can be parsed again any time).
-        parsed = replace(parse_message(raw), text="")
-        done.append(Read(entry.ref, raw, sha256, key, parsed, mtime))
+        # The text comes back with the bullets: pickling it costs less than a copy of the result
+        # without it (dataclasses.replace), measured.
+        done.append(Read(entry.ref, raw, sha256, key, parse_message(raw), mtime))
     return done
 
 
