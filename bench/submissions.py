@@ -10,7 +10,8 @@ Prints, next to a naive baseline measured in the same run (one sequential client
   measures its neighbours;
 - peak RSS of the gunicorn workers.
 
-    .venv/bin/python bench/submissions.py [--employees 5000] [--rounds 2] [--workers 2] [--threads 2] [--reuse]
+    .venv/bin/python bench/submissions.py [--employees 5000] [--rounds 2] [--workers 2] [--threads 2]
+        [--reuse]
 
 The organization is generated and imported once into the database `lastweek_bench_submissions`; each run
 adds a fresh directive and opens its cycle for about `--employees` people, gives each a user and a
