@@ -227,11 +227,15 @@ def _request_assignments(message_ids: set[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+# The one cycle column read with an address's assignments, converted as the ORM would.
+_OPENS_AT = ModelColumns(Cycle, "c", fields=["opens_at"])
+
+
 def _open_assignments(addresses: set[str]) -> dict[str, list[tuple[int, int, dt.datetime]]]:
     """Each address's assignments in open cycles: (assignment id, directive id, cycle opened)."""
     if not addresses:
         return {}
-    opens_at = ModelColumns(Cycle, "c", fields=["opens_at"])
+    opens_at = _OPENS_AT
     tables = (
         f" JOIN {Assignment._meta.db_table} a ON a.employee_id = e.id"
         f" JOIN {Cycle._meta.db_table} c ON c.id = a.cycle_id AND c.state = %s"

@@ -8,7 +8,7 @@ or, when there is none, the latest late one. The same source message submitted t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -94,7 +94,7 @@ def submit(
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
     directive = cycle.directive
-    stock = match_stock_answer(" ".join(texts), stock_answers(directive.pk), key=lambda answer: answer[1])
+    stock = match_stock_answer(" ".join(texts), stock_answers([directive.pk])[directive.pk], key=_text)
     too_many = len(texts) > directive.max_bullets
     if strict:
         _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
@@ -219,6 +219,10 @@ def _store(
     )
 
 
+def _text(answer: tuple[int, str]) -> str:
+    return answer[1]
+
+
 # The columns of a new report (submit_many adds the id it draws), and those read of the one that
 # counts now.
 REPORT_COLUMNS = (
@@ -248,14 +252,18 @@ def _insert_returning_id(cursor, table: str, columns: Sequence[str], values: lis
     return cursor.lastrowid
 
 
-def stock_answers(directive_id: int) -> list[tuple[int, str]]:
-    """A directive's stock answers as (id, text), in their order: what match_stock_answer() compares."""
+def stock_answers(directive_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each directive's stock answers as (id, text), in their order: what match_stock_answer() compares
+    (submit() asks for one directive, submit_many() for a batch's)."""
+    answers: dict[int, list[tuple[int, str]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, text FROM {StockAnswer._meta.db_table} WHERE directive_id = %s ORDER BY id",
-            [directive_id],
-        )
-        return cursor.fetchall()
+        for directive_id in sorted(set(directive_ids)):
+            cursor.execute(
+                f"SELECT id, text FROM {StockAnswer._meta.db_table} WHERE directive_id = %s ORDER BY id",
+                [directive_id],
+            )
+            answers[directive_id] = cursor.fetchall()
+    return answers
 
 
 def _new_receipt_code() -> str:

@@ -27,7 +27,9 @@ from lastweek.reports.actions import (
     _check_limits,
     _check_open,
     _receipt,
+    _text,
     answer_stored,
+    stock_answers,
     submit,
 )
 from lastweek.reports.models import Bullet, Channel, Report
@@ -181,7 +183,7 @@ def _submit_batch(
 ) -> list[Receipt | SubmissionError]:
     results: list[Receipt | SubmissionError | None] = [None] * len(submissions)
     existing = _existing_receipts(channel, {s.source_id for s in submissions if s.source_id})
-    stock = _stock_answers({s.assignment.cycle.directive_id for s in submissions})
+    stock = stock_answers({s.assignment.cycle.directive_id for s in submissions})
     stored: list[_Accepted] = []
     first_of_source: dict[str, _Accepted] = {}
     repeats: list[tuple[int, _Accepted]] = []  # a source message twice in one batch: stored once
@@ -227,7 +229,7 @@ def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> 
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
     directive: Directive = cycle.directive
-    answer = match_stock_answer(" ".join(texts), stock.get(directive.pk, []))
+    answer = match_stock_answer(" ".join(texts), stock.get(directive.pk, []), key=_text)
     if strict:
         _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
     on_time = assignment.due_at is None or submission.received_at <= assignment.due_at
@@ -236,19 +238,10 @@ def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> 
         submission,
         texts,
         on_time,
-        answer.pk if answer else None,
-        answer.text if answer else None,
+        answer[0] if answer else None,
+        answer[1] if answer else None,
         len(texts) > directive.max_bullets,
     )
-
-
-def _stock_answers(directive_ids: set[int]) -> dict[int, list]:
-    from lastweek.directives.models import StockAnswer
-
-    answers: dict[int, list] = {}
-    for answer in StockAnswer.objects.filter(directive_id__in=directive_ids).order_by("id"):
-        answers.setdefault(answer.directive_id, []).append(answer)
-    return answers
 
 
 def _existing_receipts(channel: str, source_ids: set[str]) -> dict[str, Receipt]:
