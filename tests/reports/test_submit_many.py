@@ -190,3 +190,24 @@ def test_a_batch_that_meets_a_concurrent_writer_falls_back_to_submit_one_by_one(
     results = in_bulk(world)
     assert outcome(results[0])[:2] == (True, True)
     assert Report.objects.filter(source_id="a1@x").count() == 1
+
+
+def test_a_receipt_code_already_stored_is_caught_by_the_database_and_drawn_again(world, monkeypatch):
+    # The batch does not look its codes up first: the unique index refuses a stored one, and the batch
+    # is stored one by one through submit(), which draws a fresh code.
+    from lastweek.reports import bulk
+
+    stored = Report.objects.get()  # Bob's earlier answer
+    draws = iter([stored.receipt_code])
+    fresh = bulk._receipt_code
+    monkeypatch.setattr(bulk, "_receipt_code", lambda: next(draws, None) or fresh())
+    one_by_one = []
+    submit_one = bulk._submit_one
+    monkeypatch.setattr(bulk, "_submit_one", lambda *args: one_by_one.append(args) or submit_one(*args))
+    results = in_bulk(world)
+    assert one_by_one, "the clash should have sent the batch through submit()"
+    codes = list(Report.objects.values_list("receipt_code", flat=True))
+    assert len(codes) == len(set(codes)) == Report.objects.count() > 2
+    assert Report.objects.get(receipt_code=stored.receipt_code).pk == stored.pk
+    new = [r for r in results if not isinstance(r, SubmissionError) and r.report_id != stored.pk]
+    assert new and all(r.receipt_code != stored.receipt_code for r in new)

@@ -12,7 +12,6 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-_SPACE = re.compile(r"\s+")
 # A bullet marker someone may have typed in front of the sentence.
 _MARKER = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 
@@ -20,8 +19,10 @@ _MARKER = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 def normalize_answer(text: str) -> str:
     """The comparable form of an answer: same letters and words, whatever the case, spacing, curly quotes,
     a leading bullet mark or a final full stop."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _MARKER.sub("", _SPACE.sub(" ", text).strip())
+    if not text.isascii():  # ASCII is its own NFKC form and holds no curly quotes: most answers
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # str.split() and the regular expression \s agree on what is white space (str.isspace).
+    text = _MARKER.sub("", " ".join(text.split()))
     return text.rstrip(" .!").casefold()
 
 
