@@ -133,6 +133,25 @@ def test_an_out_of_office_marks_the_assignment_and_makes_no_report(cycle):
     assert not Report.objects.exists()
 
 
+def test_automatic_replies_in_one_batch_leave_the_latest_time_and_never_move_it_back(cycle):
+    import datetime as dt
+
+    from lastweek.compliance.models import StaleUnit
+
+    later = ON_TIME + dt.timedelta(hours=2)
+    for raw, at in (
+        (out_of_office(cycle, "dave", "ooo2@x"), later),
+        (out_of_office(cycle, "dave", "ooo1@x"), ON_TIME),
+    ):
+        store_raw(raw, envelope_from="dave@example.gov", envelope_to=[], received_at=at)
+    StaleUnit.objects.all().delete()
+    process_stored()  # both in one batch, the later one first
+    assert assignment(cycle, "dave").auto_reply_at == later
+    assert StaleUnit.objects.filter(cycle_id=cycle.pk, unit_id=assignment(cycle, "dave").unit_id).exists()
+    receive(out_of_office(cycle, "dave", "ooo0@x"), at=ON_TIME - dt.timedelta(hours=1))
+    assert assignment(cycle, "dave").auto_reply_at == later
+
+
 def test_a_bounce_marks_the_request_as_bounced_and_makes_no_report(cycle):
     request = request_mail(assignment(cycle, "bob"))
     message = receive(bounce(cycle, "bob", request, "dsn@mx"))

@@ -34,6 +34,7 @@ from lastweek.directives.models import Assignment, Cycle
 from lastweek.intake.actions import assignments_marked
 from lastweek.org.models import Unit
 from lastweek.reports.actions import answer_stored
+from lastweek.reports.bulk import array_placeholder, id_filter
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,10 @@ def mark_stale(sender: object, units: list[tuple[int, int]], **kwargs) -> None:
     table = StaleUnit._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # two array parameters: one statement text, prepared once
+            array = array_placeholder()
             cursor.execute(
                 f"INSERT INTO {table} (cycle_id, unit_id)"
-                " SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                f" SELECT * FROM unnest({array}::bigint[], {array}::bigint[]) ON CONFLICT DO NOTHING",
                 [[cycle for cycle, _ in pairs], [unit for _, unit in pairs]],
             )
             return
@@ -95,10 +97,13 @@ def mark_stale(sender: object, units: list[tuple[int, int]], **kwargs) -> None:
 @receiver(assignments_marked)
 def mark_marked_units_stale(sender: object, assignment_ids: list[int], **kwargs) -> None:
     """An automatic reply or a bounce changes its person's status: mark their units for recounting."""
-    pairs = Assignment.objects.filter(pk__in=assignment_ids).values_list("cycle_id", "unit_id").distinct()
-    StaleUnit.objects.bulk_create(
-        [StaleUnit(cycle_id=cycle_id, unit_id=unit_id) for cycle_id, unit_id in pairs], ignore_conflicts=True
-    )
+    where, params = id_filter("id", assignment_ids)
+    with connection.cursor() as cursor:
+        table = Assignment._meta.db_table
+        cursor.execute(f"SELECT DISTINCT cycle_id, unit_id FROM {table} WHERE {where}", params)
+        pairs = cursor.fetchall()
+    if pairs:
+        mark_stale(sender, units=pairs)
 
 
 def _lock_summary(cycle: Cycle, now: dt.datetime, wait: bool = True) -> tuple[CycleSummary | None, bool]:

@@ -25,7 +25,7 @@ from lastweek.intake.mailboxes import header_message_id, message_key
 from lastweek.intake.models import InboundMessage
 from lastweek.intake.parse import Kind, ParsedMessage, parse_message
 from lastweek.reports.actions import Receipt, SubmissionError
-from lastweek.reports.bulk import Submission, load_assignments, submit_many
+from lastweek.reports.bulk import Submission, array_placeholder, load_assignments, submit_many
 from lastweek.reports.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -207,14 +207,27 @@ def _mark_assignments(column: str, rows: list[tuple[dt.datetime, int]]) -> None:
     """Automatic replies and bounces: the assignment keeps the latest time each was received."""
     if not rows:
         return
+    latest: dict[int, dt.datetime] = {}
+    for when, assignment_id in rows:
+        if assignment_id not in latest or when > latest[assignment_id]:
+            latest[assignment_id] = when
     table = Assignment._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {column} = %s WHERE id = %s AND ({column} IS NULL OR {column} < %s)",
-            [(adapt(when), assignment_id, adapt(when)) for when, assignment_id in rows],
-        )
-    assignments_marked.send(sender=Assignment, assignment_ids=[assignment_id for _, assignment_id in rows])
+        if connection.vendor == "postgresql":  # one statement for the chunk, not one per message
+            array = array_placeholder()
+            cursor.execute(
+                f"UPDATE {table} AS a SET {column} = v.at"
+                f" FROM unnest({array}::bigint[], {array}::timestamptz[]) AS v(id, at)"
+                f" WHERE a.id = v.id AND (a.{column} IS NULL OR a.{column} < v.at)",
+                [list(latest), list(latest.values())],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {column} = %s WHERE id = %s AND ({column} IS NULL OR {column} < %s)",
+                [(adapt(when), assignment_id, adapt(when)) for assignment_id, when in latest.items()],
+            )
+    assignments_marked.send(sender=Assignment, assignment_ids=list(latest))
 
 
 _UPDATE_COLUMNS = (

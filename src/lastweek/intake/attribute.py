@@ -29,7 +29,7 @@ from lastweek.directives.models import Assignment, Cycle, RequestMail
 from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import Kind, ParsedMessage
 from lastweek.org.models import Employee
-from lastweek.reports.bulk import id_filter
+from lastweek.reports.bulk import array_placeholder, id_filter
 from lastweek.rows import ModelColumns
 
 TOKEN = "token"
@@ -245,7 +245,7 @@ def _open_assignments(addresses: set[str]) -> dict[str, list[tuple[int, int, dt.
             # One probe of the address index per address, however many there are.
             cursor.execute(
                 f"SELECT e.email, a.id, c.directive_id, {opens_at.sql}"
-                f" FROM unnest(%s::text[]) AS wanted(email)"
+                f" FROM unnest({array_placeholder()}::text[]) AS wanted(email)"
                 f" JOIN {Employee._meta.db_table} e ON e.email = wanted.email{tables}",
                 [sorted(addresses), Cycle.State.OPEN],
             )
