@@ -18,7 +18,6 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?;)\"'”]\s*$")
-_SPACE = re.compile(r"\s+")
 # Clients wrap plain text at 72 to 78 columns; a line that long without a full stop was wrapped.
 _WRAP_WIDTH = 60
 
@@ -93,4 +92,4 @@ def _is_preamble(line: str, following: str) -> bool:
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and \s agree on white space; faster than a regex

@@ -17,6 +17,15 @@ _SIGNATURES = (
     "div.moz-signature,div#AppleMailSignature"
 )
 _INVISIBLE = "head,script,style,title,template,noscript"
+_LINE_ELEMENTS = f"li,br,hr,{_BLOCKS}"
+# What goes before and after each element: list items as "- " bullets, a line break after <br>, and
+# Outlook's rule between the reply and the quoted message as the line of underscores clients write.
+_MARKS = {
+    "li": (f"{_BREAK}- ", _BREAK),
+    "br": ("", _BREAK),
+    "hr": ("", f"{_BREAK}________________________________{_BREAK}"),
+}
+_BLOCK_MARKS = (_BREAK, _BREAK)
 
 
 def html_to_text(html: str) -> str:
@@ -29,17 +38,13 @@ def html_to_text(html: str) -> str:
         return ""
     for node in tree.css(f"{_INVISIBLE},{_QUOTED},{_SIGNATURES}"):
         node.decompose()
-    for node in tree.css("li"):
-        node.insert_before(f"{_BREAK}- ")
-        node.insert_after(_BREAK)
-    for node in tree.css("br"):
-        node.insert_after(_BREAK)
-    for node in tree.css("hr"):
-        # Outlook separates the reply from the quoted message with a rule; keep it as the text clients use.
-        node.insert_after(f"{_BREAK}________________________________{_BREAK}")
-    for node in tree.css(_BLOCKS):
-        node.insert_before(_BREAK)
-        node.insert_after(_BREAK)
+    # One walk for every element that makes lines (each is only ever marked by its own kind, so the
+    # order they are marked in does not change the text).
+    for node in tree.css(_LINE_ELEMENTS):
+        before, after = _MARKS.get(node.tag, _BLOCK_MARKS)
+        if before:
+            node.insert_before(before)
+        node.insert_after(after)
     return _lines(root.text(separator="", strip=False))
 
 

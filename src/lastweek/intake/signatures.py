@@ -111,9 +111,9 @@ def _cut_signature_block(lines: list[str]) -> list[str]:
         return lines
     if any(_BULLET.match(line) or len(line) > 90 for line in block):
         return lines
-    signature_lines = sum(1 for line in block if _SIGNATURE_LINE.search(line))
-    lone_name = len(block) == 1 and _is_name(block[0])
-    if lone_name or (_is_name(block[0]) and signature_lines >= max(1, len(block) - 2)):
+    if not _is_name(block[0]):  # the cheap test first: most last paragraphs are no signature
+        return lines
+    if len(block) == 1 or sum(1 for line in block if _SIGNATURE_LINE.search(line)) >= max(1, len(block) - 2):
         return lines[:start]
     return lines
 
