@@ -229,7 +229,8 @@ def _clean_body(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
+    # Printable text holds none of the control characters: most headers and addresses skip the regex.
+    return text if text.isprintable() else _CONTROL.sub("", text)
 
 
 def _addresses(headers: structure.Headers, names: tuple[str, ...]) -> tuple[str, ...]:

@@ -208,8 +208,9 @@ def _blank_line(data: bytes) -> int:
         return 0
     crlf = data.find(b"\n\r\n")
     lf = data.find(b"\n\n")
-    ends = [end for end in (crlf, lf) if end >= 0]
-    return min(ends) + 1 if ends else -1
+    if crlf < 0 or 0 <= lf < crlf:
+        return lf + 1 if lf >= 0 else -1
+    return crlf + 1
 
 
 def _after_blank_line(data: bytes, start: int) -> bytes:
