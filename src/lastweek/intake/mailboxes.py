@@ -209,12 +209,17 @@ def _read_file(path: str) -> tuple[bytes, float]:
     descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         status = os.fstat(descriptor)
-        pieces = [os.read(descriptor, status.st_size + 1)]
-        while pieces[-1]:  # to the end, should the file have grown since fstat
-            pieces.append(os.read(descriptor, 1 << 20))
+        # One byte more than its size: fewer back means the end was reached (a regular file reads short
+        # only at its end), all of them that it grew since fstat, and the rest is read too.
+        raw = os.read(descriptor, status.st_size + 1)
+        if len(raw) > status.st_size:
+            pieces = [raw]
+            while pieces[-1]:
+                pieces.append(os.read(descriptor, 1 << 20))
+            raw = b"".join(pieces)
     finally:
         os.close(descriptor)
-    return b"".join(pieces), status.st_mtime
+    return raw, status.st_mtime
 
 
 def _ignore_interrupts() -> None:
