@@ -34,3 +34,28 @@ def test_stock_answer_recognised_however_typed():
     assert match_stock_answer("  - ALL   of my activities\tare sensitive!! ", stock, key=str) == stock[0]
     assert match_stock_answer(typed, ['All of my activities are "sensitive"'], key=str) is not None
     assert match_stock_answer("All of my activities are sensitive, mostly", stock, key=str) is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "All of my activities are sensitive.",
+                "all of my activities are SENSITIVE",
+                "On leave",
+                "",
+                " - On leave!",
+            ]
+        ),
+        max_size=5,
+    ),
+    awkward,
+)
+def test_the_lookup_table_finds_what_match_stock_answer_finds(answers, text):
+    from lastweek.reports.stock import stock_table
+
+    table = stock_table(answers, key=str)
+    found = table.get(normalize_answer(text))
+    assert found == match_stock_answer(text, answers, key=str)
+    for answer in answers:
+        assert table.get(normalize_answer(answer)) == match_stock_answer(answer, answers, key=str)

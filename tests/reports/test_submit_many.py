@@ -211,3 +211,16 @@ def test_a_receipt_code_already_stored_is_caught_by_the_database_and_drawn_again
     assert Report.objects.get(receipt_code=stored.receipt_code).pk == stored.pk
     new = [r for r in results if not isinstance(r, SubmissionError) and r.report_id != stored.pk]
     assert new and all(r.receipt_code != stored.receipt_code for r in new)
+
+
+def test_load_assignments_reads_deadlines_as_the_orm_does(world):
+    # PostgreSQL reads them as microseconds since 1970: the same instants, to the microsecond.
+    odd = DEADLINE + dt.timedelta(microseconds=123_457)
+    Assignment.objects.filter(pk=world["alice"].pk).update(due_at=odd)
+    facts = load_assignments([a.pk for a in world.values()])
+    assert facts[world["alice"].pk].due_at == odd and facts[world["dave"].pk].due_at is None
+    for assignment in Assignment.objects.filter(pk__in=facts):
+        assert facts[assignment.pk].due_at == assignment.due_at
+        assert facts[assignment.pk].due_at is None or facts[assignment.pk].due_at.utcoffset() == dt.timedelta(
+            0
+        )

@@ -10,6 +10,7 @@ and its `answer_stored` signal inside the transaction (once, with every cycle an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import secrets
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from lastweek.reports.actions import (
     submit,
 )
 from lastweek.reports.models import Bullet, Channel, Report
-from lastweek.reports.stock import match_stock_answer
+from lastweek.reports.stock import normalize_answer, stock_table
 from lastweek.rows import ModelColumns
 
 try:  # what a COPY raises on a duplicate: the driver's own error, not Django's wrapper
@@ -93,9 +94,13 @@ class AssignmentFacts:
 def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
     """The assignments `submit_many()` needs, with what its rules read, in three queries."""
     where, params = id_filter("id", ids)
+    postgresql = connection.vendor == "postgresql"
+    # PostgreSQL: the deadline as microseconds since 1970, an integer read in C; most assignments of a
+    # cycle share one, made a datetime once (the driver's datetime loader is Python, per value).
+    due_at = "(extract(epoch FROM due_at) * 1000000)::bigint" if postgresql else "due_at"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, cycle_id, employee_id, unit_id, mode, due_at, policy_id"
+            f"SELECT id, cycle_id, employee_id, unit_id, mode, {due_at}, policy_id"
             f" FROM {Assignment._meta.db_table} WHERE {where}",
             params,
         )
@@ -104,10 +109,9 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
     paused = {row[6] for row in rows if row[4] == Mode.PAUSED and row[6]}
     policies = Policy.objects.in_bulk(paused) if paused else {}
     facts = {}
-    text_datetimes = connection.vendor != "postgresql"
     for pk, cycle_id, employee_id, unit_id, mode, due_at, policy_id in rows:
-        if text_datetimes and due_at is not None:
-            due_at = _aware(due_at)
+        if due_at is not None:
+            due_at = _from_microseconds(due_at) if postgresql else _aware(due_at)
         facts[pk] = AssignmentFacts(
             pk,
             cycle_id,
@@ -120,6 +124,14 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
             policies.get(policy_id),
         )
     return facts
+
+
+@functools.lru_cache(maxsize=4_096)
+def _from_microseconds(value: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=value)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _aware(value) -> dt.datetime:
@@ -191,7 +203,9 @@ def _submit_batch(
 ) -> list[Receipt | SubmissionError]:
     results: list[Receipt | SubmissionError | None] = [None] * len(submissions)
     existing = _existing_receipts(channel, {s.source_id for s in submissions if s.source_id})
-    stock = stock_answers({s.assignment.cycle.directive_id for s in submissions})
+    directive_ids = {s.assignment.cycle.directive_id for s in submissions}
+    # Each directive's stock answers by their normalised text: one lookup per answer.
+    stock = {key: stock_table(answers, key=_text) for key, answers in stock_answers(directive_ids).items()}
     stored: list[_Accepted] = []
     first_of_source: dict[str, _Accepted] = {}
     repeats: list[tuple[int, _Accepted]] = []  # a source message twice in one batch: stored once
@@ -237,7 +251,8 @@ def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> 
     if not texts:
         raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
     directive: Directive = cycle.directive
-    answer = match_stock_answer(" ".join(texts), stock.get(directive.pk, []), key=_text)
+    table = stock.get(directive.pk)
+    answer = table.get(normalize_answer(" ".join(texts))) if table else None
     if strict:
         _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
     on_time = assignment.due_at is None or submission.received_at <= assignment.due_at

@@ -34,6 +34,16 @@ def match_stock_answer(text: str, answers: Iterable[T], key=lambda answer: answe
     return next((answer for answer in answers if _normalized_stock(key(answer)) == wanted), None)
 
 
+def stock_table(answers: Iterable[T], key=lambda answer: answer.text) -> dict[str, T]:
+    """The answers by their normalised text, the first of equals kept: for many answers compared with
+    the same stock, `table.get(normalize_answer(text))` is `match_stock_answer(text, answers, key)`."""
+    table: dict[str, T] = {}
+    for answer in answers:
+        table.setdefault(_normalized_stock(key(answer)), answer)
+    table.pop("", None)  # an empty answer matches nothing
+    return table
+
+
 @functools.lru_cache(maxsize=1_024)
 def _normalized_stock(text: str) -> str:
     # A directive has a few stock answers, compared with every answer of a batch: normalised once.
