@@ -5,6 +5,9 @@ The ORM spends most of a small query compiling it (about 0.3 ms for a lookup by 
 and its assignment lookup, run on every submission) writes its SQL once, selects each model's columns
 with `ModelColumns.sql`, and turns its slice of the row into a full instance with the same database
 converters the ORM applies (SQLite hands back text for datetimes), so the instances behave as the ORM's.
+
+The batch paths (mailbox import, bulk submission) look up a thousand keys at a time: `id_filter()`
+writes that condition, with one list parameter on PostgreSQL (`array_placeholder()`).
 """
 
 from __future__ import annotations
@@ -76,3 +79,22 @@ def split_row(row: Sequence, *parts: ModelColumns) -> list[Sequence]:
         start += len(part)
     pieces.append(row[start:])
     return pieces
+
+
+def id_filter(column: str, ids) -> tuple[str, list]:
+    """`column = ANY(%s)` with one array parameter on PostgreSQL (a thousand placeholders cost more to
+    send than the lookup), `column IN (…)` elsewhere."""
+    ids = list(set(ids))
+    if not ids:
+        return "1 = 0", []
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY({array_placeholder()})", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def array_placeholder() -> str:
+    """The placeholder for a list parameter on PostgreSQL: `%b`, binary, which psycopg writes without
+    quoting each element (a thousand text elements cost it 2.7 ms in text, 0.3 ms in binary), where
+    parameters are bound by the server; `%s` with client-side binding (DATABASE_PREPARED_STATEMENTS=0),
+    which takes no binary parameters."""
+    return "%b" if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") else "%s"

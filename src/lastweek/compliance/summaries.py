@@ -34,7 +34,7 @@ from lastweek.directives.models import Assignment, Cycle
 from lastweek.intake.actions import assignments_marked
 from lastweek.org.models import Unit
 from lastweek.reports.actions import answer_stored
-from lastweek.reports.bulk import array_placeholder, id_filter
+from lastweek.rows import array_placeholder, id_filter
 
 log = logging.getLogger(__name__)
 

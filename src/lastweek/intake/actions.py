@@ -25,8 +25,9 @@ from lastweek.intake.mailboxes import header_message_id, message_key
 from lastweek.intake.models import InboundMessage
 from lastweek.intake.parse import Kind, ParsedMessage, parse_message
 from lastweek.reports.actions import Receipt, SubmissionError
-from lastweek.reports.bulk import Submission, array_placeholder, load_assignments, submit_many
+from lastweek.reports.bulk import Submission, load_assignments, submit_many
 from lastweek.reports.models import Channel
+from lastweek.rows import array_placeholder
 
 logger = logging.getLogger(__name__)
 

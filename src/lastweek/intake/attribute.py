@@ -29,8 +29,7 @@ from lastweek.directives.models import Assignment, Cycle, RequestMail
 from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import Kind, ParsedMessage
 from lastweek.org.models import Employee
-from lastweek.reports.bulk import array_placeholder, id_filter
-from lastweek.rows import ModelColumns
+from lastweek.rows import ModelColumns, array_placeholder, id_filter
 
 TOKEN = "token"
 IN_REPLY_TO = "in_reply_to"

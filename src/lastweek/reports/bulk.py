@@ -35,7 +35,7 @@ from lastweek.reports.actions import (
 )
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import normalize_answer, stock_table
-from lastweek.rows import ModelColumns
+from lastweek.rows import ModelColumns, array_placeholder, id_filter
 
 try:  # what a COPY raises on a duplicate: the driver's own error, not Django's wrapper
     from psycopg import IntegrityError as DatabaseIntegrityError
@@ -139,25 +139,6 @@ def _aware(value) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def id_filter(column: str, ids) -> tuple[str, list]:
-    """`column = ANY(%s)` with one array parameter on PostgreSQL (a thousand placeholders cost more to
-    send than the lookup), `column IN (…)` elsewhere."""
-    ids = list(set(ids))
-    if not ids:
-        return "1 = 0", []
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY({array_placeholder()})", [ids]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
-
-
-def array_placeholder() -> str:
-    """The placeholder for a list parameter on PostgreSQL: `%b`, binary, which psycopg writes without
-    quoting each element (a thousand text elements cost it 2.7 ms in text, 0.3 ms in binary), where
-    parameters are bound by the server; `%s` with client-side binding (DATABASE_PREPARED_STATEMENTS=0),
-    which takes no binary parameters."""
-    return "%b" if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") else "%s"
 
 
 def submit_many(
