@@ -124,14 +124,12 @@ def store_raw(
     store_raw_many([(raw, envelope_from, envelope_to, received_at or timezone.now())])
 
 
-def received_time(
-    parsed: ParsedMessage, fallback: dt.datetime | None, now: dt.datetime
-) -> dt.datetime | None:
-    """For an import: the Date header, unless missing or in the future; then `fallback` (the file time;
-    None: the caller works it out only when needed)."""
+def received_time(parsed: ParsedMessage, now: dt.datetime) -> dt.datetime | None:
+    """For an import: the Date header, unless missing or in the future (None: the caller falls back on
+    the file's time)."""
     date = parsed.date
     if date is None or date.tzinfo is None or date > now + dt.timedelta(minutes=5):
-        return fallback
+        return None
     return date
 
 

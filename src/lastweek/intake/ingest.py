@@ -142,7 +142,7 @@ def _decide_and_store(messages: list[Read]) -> Tally:
         Candidate(
             message.parsed,
             (),
-            received_time(message.parsed, None, now) or _file_time(message.mtime) or now,
+            received_time(message.parsed, now) or _file_time(message.mtime) or now,
         )
         for message in messages
     ]

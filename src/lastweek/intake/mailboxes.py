@@ -16,7 +16,6 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,9 +32,9 @@ class MailboxError(Exception):
     """The path is not a mailbox this import reads; the message says what to do."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One message of a mailbox: where it is (`ref`), its file, or its bytes (mbox)."""
+class Entry(NamedTuple):
+    """One message of a mailbox: where it is (`ref`), its file, or its bytes (mbox). A named tuple, as
+    `Read` is: chunks of them are pickled to the workers."""
 
     ref: str
     path: str | None = None
@@ -179,18 +178,8 @@ def message_key(message_id: str | None) -> str:
 def read_entries(chunk: list[Entry]) -> list[Read | tuple[str, str]]:
     """Read, hash and parse a chunk of messages (in a worker process). A file that cannot be read
     comes back as (ref, the error in words), never as an exception."""
-    return _read_jobs([(entry.ref, entry.path, entry.raw, entry.mtime) for entry in chunk])
-
-
-# What a worker is sent for one message: (ref, path, raw, mtime), an Entry as a plain tuple.
-Job = tuple[str, str | None, bytes | None, float | None]
-
-
-def _read_jobs(jobs: list[Job]) -> list[Read | tuple[str, str]]:
-    """read_entries() on plain tuples (ref, path, raw, mtime): what a worker receives, since pickling
-    a dataclass per message costs more than reading the file."""
     done: list[Read | tuple[str, str]] = []
-    for ref, path, raw, mtime in jobs:
+    for ref, path, raw, mtime in chunk:
         if raw is None:
             try:
                 raw, mtime = _read_file(path)  # type: ignore[arg-type]
@@ -233,18 +222,18 @@ def parsed_chunks(
 ) -> Iterator[list[Read | tuple[str, str]]]:
     """The messages read and parsed in chunks on `jobs` processes, in order, with a few chunks in flight
     per worker (bounded memory: the mailbox is never read whole). `jobs` 1 parses in this process."""
-    iterator = ((entry.ref, entry.path, entry.raw, entry.mtime) for entry in items)
+    iterator = iter(items)
     chunks = iter(lambda: list(itertools.islice(iterator, chunk_size)), [])
     if jobs == 1:
         for chunk in chunks:
-            yield _read_jobs(chunk)
+            yield read_entries(chunk)
         return
     # spawn: a worker starts clean, without a copy of this process's database connections.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
         pending: deque[Future] = deque()
         for chunk in chunks:
-            pending.append(pool.submit(_read_jobs, chunk))
+            pending.append(pool.submit(read_entries, chunk))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
