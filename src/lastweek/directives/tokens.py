@@ -55,8 +55,12 @@ def _mac(assignment_id: int, secret: str) -> str:
     )
 
 
-_B32 = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648's alphabet, lower case
-_B32_PAIRS = tuple(first + second for first in _B32 for second in _B32)
+def _pairs(alphabet: str) -> tuple[str, ...]:
+    """Every two-character string of a 32-character alphabet, indexed by its 10 bits."""
+    return tuple(first + second for first in alphabet for second in alphabet)
+
+
+_B32_PAIRS = _pairs("abcdefghijklmnopqrstuvwxyz234567")  # RFC 4648's alphabet, lower case
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,8 +108,20 @@ def reply_address(assignment_id: int) -> str:
 
 def new_verify_code() -> str:
     """Ten random Crockford base32 characters (50 bits), upper case, stored without the dash."""
-    number = secrets.randbits(5 * VERIFY_CODE_LENGTH)
-    return "".join(CROCKFORD[(number >> shift) & 31] for shift in range(0, 5 * VERIFY_CODE_LENGTH, 5))
+    return crockford_code()
+
+
+def crockford_code() -> str:
+    """Ten random Crockford characters, uniform over the alphabet (verification codes, and receipt codes
+    of a batch, which makes thousands a second): one 50-bit draw read as five 10-bit pairs."""
+    number = secrets.randbits(50)
+    return (
+        _CROCKFORD_PAIRS[number >> 40]
+        + _CROCKFORD_PAIRS[number >> 30 & 1023]
+        + _CROCKFORD_PAIRS[number >> 20 & 1023]
+        + _CROCKFORD_PAIRS[number >> 10 & 1023]
+        + _CROCKFORD_PAIRS[number & 1023]
+    )
 
 
 def format_verify_code(code: str) -> str:
@@ -117,3 +133,6 @@ def normalize_verify_code(text: str) -> str:
     """What someone typed, read the way Crockford intended: upper case, no dashes or spaces, O as 0,
     I and L as 1. The result can be compared with stored codes."""
     return "".join(text.split()).upper().translate(_CROCKFORD_READING)
+
+
+_CROCKFORD_PAIRS = _pairs(CROCKFORD)
