@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 from selectolax.lexbor import LexborHTMLParser
 
 # A break marker that no mail text contains, put next to the elements that start lines.
 _BREAK = "\x1e"
 
 _BLOCKS = "p,div,tr,h1,h2,h3,h4,h5,h6,table,ul,ol,dl,dt,dd,section,article,header,footer,address,pre"
-# Quoted history the clients mark in their HTML: Gmail, Apple Mail / Thunderbird (blockquote type=cite),
-# Yahoo. Outlook marks nothing reliable; its "From:/Sent:" header block is cut later from the text.
-_QUOTED = "div.gmail_quote,blockquote,div.yahoo_quoted,div.moz-cite-prefix"
-# Signatures the clients mark: Gmail, Outlook on the web and desktop, Thunderbird, Apple Mail.
-_SIGNATURES = (
-    "div.gmail_signature,[data-smartmail=gmail_signature],div#Signature,div#signature,"
-    "div.moz-signature,div#AppleMailSignature"
+_LINE_TAGS = frozenset(f"li,br,hr,{_BLOCKS}".split(","))
+# Never shown: what is not text, and quoted history (blockquote: Apple Mail / Thunderbird type=cite).
+_HIDDEN_TAGS = frozenset(("head", "script", "style", "title", "template", "noscript", "blockquote"))
+# Quoted history and signatures the clients mark by class or id: Gmail, Yahoo, Thunderbird, Outlook on
+# the web and desktop, Apple Mail. Outlook marks no quote reliably; its "From:/Sent:" header block is
+# cut later from the text. Each selector is asked for only when the (lower-cased) source holds its
+# name: class and id match regardless of case in quirks mode, which most mail is in.
+_MARKED = (
+    ("gmail_quote", "div.gmail_quote"),
+    ("yahoo_quoted", "div.yahoo_quoted"),
+    ("moz-cite-prefix", "div.moz-cite-prefix"),
+    ("gmail_signature", "div.gmail_signature,[data-smartmail=gmail_signature]"),
+    ("signature", "div#Signature,div#signature,div.moz-signature,div#AppleMailSignature"),
 )
-_INVISIBLE = "head,script,style,title,template,noscript"
-_LINE_ELEMENTS = f"li,br,hr,{_BLOCKS}"
-# What goes before and after each element: list items as "- " bullets, a line break after <br>, and
-# Outlook's rule between the reply and the quoted message as the line of underscores clients write.
+# Elements chosen by tag alone come from Lexbor's tag index, and only for the tags the source holds:
+# a CSS query over every kind costs as much as the parse itself, whatever it finds. A table cell
+# implies its row (<table><td> parses with a <tr>), the one element here a parser adds unwritten.
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 _MARKS = {
     "li": (f"{_BREAK}- ", _BREAK),
     "br": ("", _BREAK),
@@ -36,15 +44,25 @@ def html_to_text(html: str) -> str:
     root = tree.body or tree.root
     if root is None:
         return ""
-    for node in tree.css(f"{_INVISIBLE},{_QUOTED},{_SIGNATURES}"):
-        node.decompose()
-    # One walk for every element that makes lines (each is only ever marked by its own kind, so the
-    # order they are marked in does not change the text).
-    for node in tree.css(_LINE_ELEMENTS):
-        before, after = _MARKS.get(node.tag, _BLOCK_MARKS)
-        if before:
-            node.insert_before(before)
-        node.insert_after(after)
+    lowered = html.lower()
+    marked = [selector for name, selector in _MARKED if name in lowered]
+    if marked:
+        for node in tree.css(",".join(marked)):
+            node.decompose()
+    tags = {name.lower() for name in _TAG_NAME.findall(html)}
+    if "td" in tags or "th" in tags:
+        tags.add("tr")
+    for tag in _HIDDEN_TAGS & tags:
+        for node in tree.tags(tag):
+            node.decompose()
+    # Each element is only ever marked by its own kind, so the order of the kinds does not change
+    # the text.
+    for tag in _LINE_TAGS & tags:
+        before, after = _MARKS.get(tag, _BLOCK_MARKS)
+        for node in tree.tags(tag):
+            if before:
+                node.insert_before(before)
+            node.insert_after(after)
     return _lines(root.text(separator="", strip=False))
 
 
