@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 # A line that starts the quoted or forwarded history: everything from it down is not the new reply.
-_HISTORY_START = re.compile(
-    r"""^\s*(?:
+_HISTORY_LINE = r"""
         -{2,}\s*(?:original\s+message|ursprüngliche\s+nachricht|message\s+d'origine|mensaje\s+original)\s*-{2,}
       | -{2,}\s*forwarded\s+message\s*-{2,}
       | -{3,}\s*(?:forwarded|original)\s+(?:message|by)[^\n]*
@@ -15,7 +14,16 @@ _HISTORY_START = re.compile(
       | -{3,}[^\n]{0,200}\bwrote:?\s*-{3,}          # Lotus Notes: -----"Name" <a@b> wrote: -----
       # Lotus Notes: Name/Org wrote on 12/01/2026 09:00:00 AM:
       | [^\n]{1,200}\ wrote\ on\ \d{1,4}[./-]\d{1,2}[./-]\d{1,4}[^\n]{0,40}:
-    )\s*$""",
+"""
+# What a line may start, in one match per line (a regular expression call costs more than most of
+# its matching): the history itself, the "From:" of an Outlook header block, or the first word of an
+# attribution line. The last two are then confirmed by the lines that follow.
+_LINE_START = re.compile(
+    rf"""^\s*(?:
+        (?P<history>{_HISTORY_LINE})\s*$
+      | (?P<header>\*?(?:from|von|de|van)\s*:\*?\s)
+      | (?P<attribution>(?:on|le|am|el|op|il)(?:\s|$))
+    )""",
     re.IGNORECASE | re.VERBOSE,
 )
 # "On Mon, Dec 1, 2026 at 9:00 AM Jane <jane@x.gov> wrote:" (Gmail, Apple, Thunderbird) may wrap over up to
@@ -25,7 +33,6 @@ _ATTRIBUTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 # Outlook's header block: "From:" then, within a few lines, "Sent:" or "Date:" (bold in its HTML: *From:*).
-_HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|van)\s*:\*?\s", re.IGNORECASE)
 _HEADER_SENT = re.compile(
     r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado|to|subject|cc)\s*:\*?\s", re.IGNORECASE
 )
@@ -41,19 +48,23 @@ def strip_quoted_reply(text: str) -> str:
     `>`-quoted lines left above it (interleaved quoting) removed too."""
     lines = text.split("\n")
     cut = _history_start(lines)
-    kept = [line for line in lines[:cut] if not _QUOTED_LINE.match(line)]
-    return "\n".join(kept).strip()
+    kept = "\n".join(lines[:cut])
+    if ">" in kept:
+        kept = "\n".join(line for line in lines[:cut] if not _QUOTED_LINE.match(line))
+    return kept.strip()
 
 
 def _history_start(lines: list[str]) -> int:
     for index, line in enumerate(lines):
-        if not line or line.isspace():
+        start = _LINE_START.match(line)
+        if start is None:
             continue
-        if _HISTORY_START.match(line):
+        kind = start.lastgroup
+        if kind == "history":
             return _before_rule(lines, index)
-        if _HEADER_FROM.match(line) and _header_block_follows(lines, index):
+        if kind == "header" and _header_block_follows(lines, index):
             return _before_rule(lines, index)
-        if _attribution_at(lines, index):
+        if kind == "attribution" and _attribution_at(lines, index):
             return index
     return len(lines)
 
