@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import re
 
-# Everything from one of these lines down is signature: RFC 3676's "-- " and the mobile clients' lines.
-# Case matters after "Sent from": clients name a device ("Sent from my iPhone", "Sent from Outlook"),
-# while "Sent from the field office, 12 reports" is an answer.
+# Everything from the first of these lines (below the first line) down is not the answer: RFC 3676's
+# "-- " and the mobile clients' lines, or the first line of a legal disclaimer or notice paragraph. One
+# expression, so each line costs one call. Case matters after "Sent from": clients name a device ("Sent
+# from my iPhone", "Sent from Outlook"), while "Sent from the field office, 12 reports" is an answer.
 _CUT_LINE = re.compile(
     r"""^\s*(?:
+      (?:
         --\s*
       | (?i:sent|envoyé|enviado)\ (?i:from|via|with|de|desde)
           \ (?:(?i:my|mi|mon)\ [^\n]{1,50}|i?[A-Z][^\n]{0,50})
       | (?i:get\ outlook\ for)\ [^\n]{0,40}
       | (?i:this\ (?:message|email|e-mail)\ was\ sent\ from)\ [^\n]{0,60}
-    )$""",
-    re.VERBOSE,
-)
-# The first line of a legal disclaimer or notice paragraph.
-_DISCLAIMER = re.compile(
-    r"""^\s*\**(?:
+      )$
+    | \**(?i:
         (?:confidentiality|privacy|legal|important|email)\ (?:notice|statement|warning)
       | disclaimer\b
       | notice:
@@ -30,8 +28,9 @@ _DISCLAIMER = re.compile(
             |may\ contain|contains?\ (?:confidential|sensitive|privileged|pii|personally|controlled))
       | the\ information\ (?:contained\ )?in\ this\ (?:e-?mail|message)
       | if\ you\ (?:are\ not\ the\ intended|have\ received\ this)
+      )
     )""",
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 _SIGN_OFF = re.compile(
     r"^\s*(?:thanks?(?: you)?(?: all| again)?|many thanks|best(?: regards| wishes)?|regards|kind regards|"
@@ -66,7 +65,6 @@ def strip_signature(text: str) -> str:
     block under it, or a lone name at the end."""
     lines = text.split("\n")
     lines = _cut_at_marker(lines)
-    lines = _cut_disclaimer(lines)
     lines = _cut_sign_off(lines)
     lines = _cut_signature_block(lines)
     return "\n".join(lines).strip()
@@ -75,13 +73,6 @@ def strip_signature(text: str) -> str:
 def _cut_at_marker(lines: list[str]) -> list[str]:
     for index, line in enumerate(lines):
         if index and _CUT_LINE.match(line):
-            return lines[:index]
-    return lines
-
-
-def _cut_disclaimer(lines: list[str]) -> list[str]:
-    for index, line in enumerate(lines):
-        if index and _DISCLAIMER.match(line):
             return lines[:index]
     return lines
 
