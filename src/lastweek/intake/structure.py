@@ -42,9 +42,19 @@ class Headers:
     __slots__ = ("_values",)
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._values: dict[str, list[str]] = {}
-        for name, value in fields:
-            self._values.setdefault(name.lower(), []).append(value)
+        """From (name, value) pairs as the header block holds them: folded, untrimmed, uncut."""
+        values: dict[str, list[str]] = {}
+        for name, value in fields[:MAX_HEADERS]:
+            if "\n" in value:
+                value = _UNFOLD.sub("", value)
+            value = value.strip()[:MAX_HEADER]
+            key = name.lower()
+            found = values.get(key)
+            if found is None:
+                values[key] = [value]
+            else:
+                found.append(value)
+        self._values = values
 
     def __bool__(self) -> bool:
         return bool(self._values)
@@ -183,18 +193,16 @@ def _read_part(data: bytes, defects: list[str], depth: int, budget: list[int], t
 
 
 def _split_head(data: bytes, defects: list[str], top: bool) -> tuple[list[tuple[str, str]], bytes]:
-    """The header fields and the body. The header block ends at the first empty line, or at the first
-    line that is neither a field nor a continuation (noted for a message, normal for a part)."""
+    """The header fields as written (Headers unfolds and cuts them) and the body. The header block ends
+    at the first empty line, or at the first line that is neither a field nor a continuation (noted for
+    a message, normal for a part)."""
     end = _blank_line(data)
     # ASCII with surrogate escapes maps each byte to one character, so text offsets are byte offsets.
     text = (data if end < 0 else data[: max(end - 1, 0)]).decode("ascii", "surrogateescape")
     # Where the run of fields from the start ends, then the fields in it: two scans in C rather than
     # one match per field from Python.
     position = _FIELDS.match(text).end()
-    fields = [
-        (name, (_UNFOLD.sub("", value) if "\n" in value else value).strip()[:MAX_HEADER])
-        for name, value in _FIELD.findall(text, 0, position)[:MAX_HEADERS]
-    ]
+    fields = _FIELD.findall(text, 0, position)
     if position >= len(text):
         return fields, _after_blank_line(data, end)
     if top:
