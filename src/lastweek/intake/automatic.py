@@ -21,6 +21,7 @@ _AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
 _DAEMON_SENDER = re.compile(
     r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounces?)@", re.IGNORECASE
 )
+_DAEMON_WORDS = ("daemon", "postmaster", "bounce")
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(?:undeliverable|undelivered mail|delivery (?:status notification|failure|has failed|failed)|"
     r"mail delivery (?:failed|failure|system)|returned mail|failure notice|delivery notification|"
@@ -81,7 +82,11 @@ def bounce(
             return _from_dsn(status_leaf, leaves, body, own, defects)
     sender = headers.get("from") or ""
     failed = headers.get("x-failed-recipients")
-    from_daemon = any(_DAEMON_SENDER.match(address) for address in _addresses(sender))
+    lowered = sender.lower()
+    # Every daemon name holds one of these words: most senders skip the address search.
+    from_daemon = any(word in lowered for word in _DAEMON_WORDS) and any(
+        _DAEMON_SENDER.match(address) for address in _addresses(sender)
+    )
     if from_daemon or failed is not None or (_BOUNCE_SUBJECT.match(subject) and _STATUS.search(body)):
         reason = "MAILER-DAEMON bounce" if from_daemon else "non-delivery report"
         return _from_text(reason, failed, leaves, body, own, defects)
