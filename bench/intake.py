@@ -5,7 +5,9 @@ Prints, next to a naive baseline measured in the same run:
 - end to end: `ingest()` (parse on all cores, attribute, bulk submit, raw rows by COPY), messages/s;
 - naive: one process, per message parse_message() + one ORM save + attribution by ORM lookups +
   reports.submit(), on a sample;
-- peak RSS of each measurement (each runs in its own process; with workers, the largest worker too).
+- peak RSS of each measurement (each runs in its own process; with workers, the largest worker too);
+- the machine's speed, to compare runs on different machines: the stdlib's compat32 parser on one
+  process (`email.message_from_bytes` and the first text part decoded) over the same replies.
 Goal: 2.3 M replies (a federal week) in ≤ 5 minutes, i.e. ≥ 8,000 messages/s end to end, ≥ 10 times naive,
 peak RSS ≤ 2 GB.
 
@@ -58,6 +60,7 @@ def main() -> None:
         (f"parse only, {args.jobs} processes", "parse", "0"),
         (f"naive: parse + save() + submit() × {args.naive_sample:,}", "naive", str(args.naive_sample)),
         (f"ingest end to end, {args.jobs} parsing processes", "ingest", "0"),
+        ("machine speed: stdlib compat32 parse, 1 process", "speed", "10000"),
     ]
     results = {}
     for title, step, arg in steps:
@@ -88,6 +91,11 @@ def _print(console: Console, results: dict) -> None:
             rss,
         )
     console.print(table)
+    speed = results["speed"]
+    console.print(
+        f"Machine: {speed['machine']}; Python {speed['python']}. Its speed: the stdlib's compat32 parser "
+        f"reads {speed['per_s']:,.0f} of these replies a second on one process."
+    )
     console.print(f"End to end: {json.dumps(results['ingest'].get('outcomes', {}))}")
     console.print(
         "Goals: ≥ 8,000 messages/s end to end (2.3 M in ≤ 5 min), ≥ 10× naive, peak RSS ≤ 2 GB. "
@@ -152,6 +160,8 @@ def _build(console: Console, admin_url: str, url: str, replies: int) -> None:
 def run_child(step: str, arg: int, jobs: int) -> dict:
     if step == "parse":
         rows, label, seconds, extra = _parse_only(jobs)
+    elif step == "speed":
+        rows, label, seconds, extra = _machine_speed(arg)
     else:
         import django
 
@@ -209,6 +219,39 @@ def _parse_only(jobs: int) -> tuple[int, str, float, dict]:
     started = time.perf_counter()
     count = sum(len(chunk) for chunk in parsed_chunks(entries(MAILDIR), jobs, 1_000))
     return count, f"parse only, {jobs} processes", time.perf_counter() - started, {}
+
+
+def _machine_speed(sample: int) -> tuple[int, str, float, dict]:
+    """How fast this machine runs Python, in terms that other runs can be set against."""
+    import email
+    import platform
+    from email import policy
+
+    from lastweek.intake.mailboxes import entries
+
+    raws = [Path(entry.path).read_bytes() for _, entry in zip(range(sample), entries(MAILDIR), strict=False)]
+    started = time.process_time()
+    for raw in raws:
+        for part in email.message_from_bytes(raw, policy=policy.compat32).walk():
+            if part.get_content_maintype() == "text":
+                part.get_payload(decode=True)
+                break
+    seconds = time.process_time() - started
+    machine = f"{_cpu_model()}, {os.cpu_count()} cores"
+    python = f"{platform.python_version()} ({sys.executable})"
+    return len(raws), "machine speed", seconds, {"machine": machine, "python": python}
+
+
+def _cpu_model() -> str:
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _ingest(_: int, jobs: int) -> tuple[int, str, float, dict]:
