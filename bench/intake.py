@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import resource
 import shutil
 import subprocess
@@ -224,7 +225,6 @@ def _parse_only(jobs: int) -> tuple[int, str, float, dict]:
 def _machine_speed(sample: int) -> tuple[int, str, float, dict]:
     """How fast this machine runs Python, in terms that other runs can be set against."""
     import email
-    import platform
     from email import policy
 
     from lastweek.intake.mailboxes import entries
@@ -243,8 +243,6 @@ def _machine_speed(sample: int) -> tuple[int, str, float, dict]:
 
 
 def _cpu_model() -> str:
-    import platform
-
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

@@ -27,7 +27,7 @@ _MARKED = (
 # Elements chosen by tag alone come from Lexbor's tag index, and only for the tags the source holds:
 # a CSS query over every kind costs as much as the parse itself, whatever it finds. A table cell
 # implies its row (<table><td> parses with a <tr>), the one element here a parser adds unwritten.
-_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+_TAG_NAME = re.compile(r"</?([a-z][a-z0-9]*)")  # in the lower-cased source
 _MARKS = {
     "li": (f"{_BREAK}- ", _BREAK),
     "br": ("", _BREAK),
@@ -49,7 +49,7 @@ def html_to_text(html: str) -> str:
     if marked:
         for node in tree.css(",".join(marked)):
             node.decompose()
-    tags = {name.lower() for name in _TAG_NAME.findall(html)}
+    tags = set(_TAG_NAME.findall(lowered))
     if "td" in tags or "th" in tags:
         tags.add("tr")
     for tag in _HIDDEN_TAGS & tags:
