@@ -73,7 +73,7 @@ CACHES = {
 TRUSTED_PROXIES = env_int("LASTWEEK_TRUSTED_PROXIES", 0)
 
 # Outgoing mail: Django's standard settings. Request mail goes through a backend that records, per
-# message, how far the hand-over got (see directives/mailer.py), so a restart never sends twice.
+# message, how far the hand-over got (see lastweek/mail/transport.py), so a restart never sends twice.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -15,18 +15,21 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from lastweek.directives.mailer import RequestMailBackend, TokenBucket, smtp_data
+from lastweek.codes import format_verify_code
 from lastweek.directives.models import Assignment, Cycle, Directive, Mode, RequestMail, Source
-from lastweek.directives.outbound import (
-    MailServerUnavailable,
-    SendingLocked,
-    journal_path,
-    send_requests,
-    sending_lock,
-)
-from lastweek.directives.pipeline import Outgoing, PipelinedSender
+from lastweek.directives.outbound import MailServerUnavailable, journal_name, send_requests
 from lastweek.directives.request_message import BodyTemplate
-from lastweek.directives.tokens import assignment_id_from_token, format_verify_code
+from lastweek.mail import (
+    Outgoing,
+    PipelinedSender,
+    SendingLocked,
+    SmtpBackend,
+    TokenBucket,
+    assignment_id_from_token,
+    journal_path,
+    sending_lock,
+    smtp_data,
+)
 from lastweek.org.models import Employee
 from tests.factories import AgencyFactory, DirectiveFactory, EmployeeFactory, UnitFactory
 
@@ -270,7 +273,7 @@ def test_hand_overs_left_in_the_journal_by_a_killed_run_are_recorded_and_not_sen
         to_address="alice@example.gov",
         claimed_at=timezone.now(),
     )
-    journal = journal_path(cycle)
+    journal = journal_path(journal_name(cycle))
     journal.parent.mkdir(parents=True, exist_ok=True)
     journal.write_text(f"{alice.pk}\n")  # handed over, then killed before the batch was recorded
     result = send_requests(cycle, rate=0)
@@ -366,7 +369,7 @@ def test_a_second_sender_for_the_same_cycle_is_refused(db, mail_sink):
 
 def send_one(hand_over, *messages: tuple[str, bytes]) -> list[str]:
     """Send (to address, message) pairs through the pipelined sender; the outcomes."""
-    sender = PipelinedSender([RequestMailBackend()], TokenBucket(0), hand_over, lambda: False)
+    sender = PipelinedSender([SmtpBackend()], TokenBucket(0), hand_over, lambda: False)
     outgoing = [
         Outgoing(key, address, "a@example.gov", smtp_data(message))
         for key, (address, message) in enumerate(messages, 1)
@@ -465,7 +468,7 @@ def test_at_a_limited_rate_no_wait_stands_between_a_hand_over_and_its_final_dot(
             events.append("try")
             return False
 
-    sender = PipelinedSender([RequestMailBackend()], Bucket(1), lambda keys: events.append("hand-over"), bool)
+    sender = PipelinedSender([SmtpBackend()], Bucket(1), lambda keys: events.append("hand-over"), bool)
     messages = [
         Outgoing(n, f"p{n}@example.gov", "a@example.gov", smtp_data(b"Subject: x\r\n\r\nbody\r\n"))
         for n in range(1, 4)

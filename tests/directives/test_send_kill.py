@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from lastweek.directives.models import Mode, RequestMail
-from lastweek.directives.tokens import assignment_id_from_token
+from lastweek.mail import assignment_id_from_token
 from tests.directives.test_outbound import open_test_cycle
 from tests.mail_sink import MailSink
 

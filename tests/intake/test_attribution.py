@@ -4,9 +4,9 @@ automatic replies and bounces; refusals; duplicates; reprocessing."""
 import pytest
 from django.core.management import call_command
 
-from lastweek.directives.tokens import reply_address
 from lastweek.intake.actions import process_stored, store_raw
 from lastweek.intake.models import InboundMessage
+from lastweek.mail import reply_address
 from lastweek.reports.models import Report
 from tests.intake.world import (
     LATE,

@@ -18,10 +18,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from lastweek.directives.tokens import reply_address
 from lastweek.intake.ingest import ingest
 from lastweek.intake.mailboxes import entries
 from lastweek.intake.models import InboundMessage
+from lastweek.mail import reply_address
 from lastweek.reports.models import Report
 from tests.intake.test_smtpd_kill import ServerDatabase
 from tests.intake.world import (

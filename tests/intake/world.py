@@ -13,7 +13,7 @@ import email.utils
 from django.utils import timezone
 
 from lastweek.directives.models import Assignment, Cycle, Mode, RequestMail
-from lastweek.directives.tokens import reply_address
+from lastweek.mail import reply_address
 from tests.directives.test_outbound import DEADLINE, open_test_cycle
 
 PEOPLE = {"alice": Mode.REQUIRED, "bob": Mode.REQUIRED, "carol": Mode.PAUSED, "dave": Mode.VOLUNTARY}

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from lastweek.directives.models import Assignment, Cycle, Mode, RequestMail, Source
-from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import parse_message
+from lastweek.mail import assignment_id_from_token
 from tests.factories import AgencyFactory, DirectiveFactory, EmployeeFactory, UnitFactory
 
 DEADLINE = dt.datetime(2026, 12, 1, 4, 59, tzinfo=dt.UTC)

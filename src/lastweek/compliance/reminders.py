@@ -26,7 +26,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
@@ -34,12 +33,18 @@ from django.utils import timezone
 
 from lastweek.compliance.models import EscalationPolicy, Notice
 from lastweek.compliance.status import NOT_ANSWERED, Status, status_table
-from lastweek.directives.mailer import Outcome, RequestMailBackend, TokenBucket, sendable, smtp_data
 from lastweek.directives.models import Assignment, Cycle, Mode
-from lastweek.directives.outbound import sending_lock
-from lastweek.directives.pipeline import Outgoing as PreparedMessage
-from lastweek.directives.pipeline import PipelinedSender
-from lastweek.directives.tokens import reply_address
+from lastweek.mail import (
+    Outbox,
+    Outcome,
+    SmtpBackend,
+    TokenBucket,
+    compose,
+    reply_address,
+    sendable,
+    sending_lock,
+)
+from lastweek.mail import Outgoing as PreparedMessage
 from lastweek.org.models import Employee
 from lastweek.reports.models import Report
 
@@ -245,9 +250,9 @@ def _send(cycle: Cycle, outgoing: list[Outgoing], connection) -> NoticeResult:
     result = NoticeResult()
     if not outgoing:
         return result
-    backends = [connection or RequestMailBackend()]
+    backends = [connection or SmtpBackend()]
     bucket = TokenBucket(settings.SEND_RATE)
-    with sending_lock(cycle.pk), PipelinedSender(backends, bucket, _mark_handed, lambda: False) as sender:
+    with sending_lock(cycle.pk), Outbox(backends, bucket, _mark_handed, lambda: False) as sender:
         for message in outgoing:
             notice = _claim(cycle, message)
             if notice is None:
@@ -284,25 +289,21 @@ def _claim(cycle: Cycle, message: Outgoing) -> Notice | None:
         return None
 
 
-def _deliver(sender: PipelinedSender, notice: Notice, message: Outgoing, result: NoticeResult) -> None:
-    headers = {"Auto-Submitted": "auto-generated", "X-Lastweek-Cycle": str(notice.cycle_id)}
-    email = EmailMessage(
-        message.subject,
-        message.body,
-        settings.DEFAULT_FROM_EMAIL,
-        [message.recipient.email],
-        headers=headers,
-        reply_to=[message.reply_to] if message.reply_to else None,
-    )
+def _deliver(sender: Outbox, notice: Notice, message: Outgoing, result: NoticeResult) -> None:
     notices = Notice.objects.filter(pk=notice.pk)
     address = message.recipient.email
     if not sendable(address):
         notices.update(state=Notice.State.FAILED, last_error="not a plain ASCII address; not sent")
         result.failed += 1
         return
-    prepared = PreparedMessage(
-        notice.pk, address, settings.DEFAULT_FROM_EMAIL, smtp_data(email.message().as_bytes())
+    payload = compose(
+        message.subject,
+        message.body,
+        address,
+        headers={"X-Lastweek-Cycle": str(notice.cycle_id)},
+        reply_to=message.reply_to,
     )
+    prepared = PreparedMessage(notice.pk, address, settings.DEFAULT_FROM_EMAIL, payload)
     for report in sender.send([prepared]):
         if report.outcome is Outcome.SENT:
             notices.update(state=Notice.State.SENT, sent_at=report.at)

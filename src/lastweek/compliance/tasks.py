@@ -14,7 +14,7 @@ from lastweek.compliance.models import CycleSummary
 from lastweek.compliance.reminders import MailServerDown, send_digests, send_escalations, send_reminders
 from lastweek.compliance.summaries import refresh_cycle, refresh_stale
 from lastweek.directives.models import AssignmentChange, Cycle, Directive
-from lastweek.directives.outbound import SendingLocked
+from lastweek.mail import SendingLocked
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from lastweek.codes import CROCKFORD, VERIFY_CODE_LENGTH, normalize_verify_code
 from lastweek.directives.models import ContentSetting, Directive, Mode, Policy
-from lastweek.directives.tokens import CROCKFORD, VERIFY_CODE_LENGTH, normalize_verify_code
 from lastweek.org.models import Agency, Unit
 
 AGENCY_TARGET = "agency"

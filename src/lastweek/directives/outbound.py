@@ -4,8 +4,8 @@ How "exactly once" holds across crashes and restarts:
  1. Claim: a batch of asked assignments without request mail gets RequestMail rows (state "claimed",
     with their Message-ID and verification code) in one transaction.
  2. Send each: its hand-over is appended to a local journal just before the final dot of SMTP DATA
-    (see mailer.py and HandOverJournal); once per batch the database records the batch's hand-overs
-    as "handed" and the messages the server accepted as "sent", and the journal is emptied.
+    (see lastweek.mail: transport.py and journal.py); once per batch the database records the batch's
+    hand-overs as "handed" and the messages the server accepted as "sent", and the journal is emptied.
  3. A later run first records the journal an interrupted run left, then sends the rows still
     "claimed", with the same Message-ID and code, then claims new batches. "handed", "sent" and
     "failed" rows are never sent again.
@@ -20,34 +20,36 @@ connections. More connections buy throughput against a mail server that answers 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import logging
 import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from lastweek.directives.mailer import (
+from lastweek.codes import new_verify_code
+from lastweek.directives.models import ASKED_MODES, Assignment, Cycle, RequestMail
+from lastweek.directives.request_message import Recipient, RequestComposer
+from lastweek.mail import (
     DkimSigner,
+    HandOverJournal,
     Outcome,
-    RequestMailBackend,
+    Outgoing,
+    PipelinedSender,
     SendReport,
+    SmtpBackend,
     TokenBucket,
+    journal_path,
+    reply_address,
     sendable,
+    sending_lock,
     smtp_data,
 )
-from lastweek.directives.models import ASKED_MODES, Assignment, Cycle, RequestMail
-from lastweek.directives.pipeline import Outgoing, PipelinedSender
-from lastweek.directives.request_message import Recipient, RequestComposer
-from lastweek.directives.tokens import new_verify_code, reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,6 @@ _CLAIM_SQL = (
     f" VALUES (%s, %s, %s, %s, %s, %s, '{RequestMail.State.CLAIMED}', 0, '')"
 )
 # An arbitrary constant naming this job's advisory locks, so they cannot clash with other jobs'.
-_PG_LOCK_NAMESPACE = 0x5E4D
 
 
 @dataclass
@@ -97,10 +98,6 @@ class SendResult:
     stopped: bool = False
 
 
-class SendingLocked(Exception):
-    """Another run is sending this cycle's requests."""
-
-
 class MailServerUnavailable(Exception):
     """The mail server stopped answering; what was done before is in `result`."""
 
@@ -115,7 +112,7 @@ def send_requests(
     batch_size: int = 500,
     rate: float | None = None,
     progress: Progress | None = None,
-    connection: RequestMailBackend | None = None,
+    connection: SmtpBackend | None = None,
     connections: int = DEFAULT_CONNECTIONS,
     stop: threading.Event | None = None,
 ) -> SendResult:
@@ -130,14 +127,11 @@ def send_requests(
     stops answering (what was not handed over stays claimed and goes first next time).
     """
     rate = settings.SEND_RATE if rate is None else rate
-    if connection is not None:
-        backends = [connection]
-    else:
-        backends = [RequestMailBackend() for _ in range(max(1, connections))]
+    backends = [connection] if connection is not None else [SmtpBackend() for _ in range(max(1, connections))]
     with sending_lock(cycle.pk), _cheap_commits():
         _replay_journal(cycle)
         _drop_claims_no_longer_asked(cycle)
-        run = _Run(cycle, progress, stop or threading.Event(), HandOverJournal(cycle))
+        run = _Run(cycle, progress, stop or threading.Event(), HandOverJournal(journal_name(cycle)))
         signer = DkimSigner(processes=len(os.sched_getaffinity(0)))
         try:
             with PipelinedSender(backends, TokenBucket(rate), run.mark_handed, run.halted) as sender:
@@ -316,46 +310,14 @@ class _Run:
         self.sent_rows.clear()
 
 
-class HandOverJournal:
-    """The hand-overs of the batch in flight, appended to a local file before each final dot.
-
-    A `write()` to a file survives a killed process (the kernel keeps it), and costs microseconds where
-    a database commit per message costs a round trip. The database learns of the hand-overs once per
-    batch; a run that dies before then leaves them here, and the next run records them first. Only the
-    loss of the machine itself (the file not yet on disk) could lose them: those messages, at most a
-    batch, would be sent a second time. The file lives in the data directory of the machine sending,
-    so a restart after a crash belongs on the same machine.
-    """
-
-    def __init__(self, cycle: Cycle) -> None:
-        self.path = journal_path(cycle)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-
-    def append(self, assignment_ids: list[int]) -> None:
-        os.write(self.fd, "".join(f"{assignment_id}\n" for assignment_id in assignment_ids).encode())
-
-    def clear(self) -> None:
-        os.ftruncate(self.fd, 0)
-
-    def close(self, *, remove: bool) -> None:
-        os.close(self.fd)
-        if remove:
-            self.path.unlink(missing_ok=True)
-
-
-def journal_path(cycle: Cycle) -> Path:
-    """One journal per database and cycle, in the data directory."""
-    database = connection.settings_dict
-    key = hashlib.sha256(
-        f"{connection.vendor}|{database.get('HOST')}|{database.get('PORT')}|{database['NAME']}".encode()
-    ).hexdigest()[:12]
-    return Path(settings.DATA_DIR) / "send-journal" / f"{key}-cycle-{cycle.pk}.handed"
+def journal_name(cycle: Cycle) -> str:
+    """The name of the cycle's hand-over journal (a file in the data directory, see lastweek.mail)."""
+    return f"cycle-{cycle.pk}"
 
 
 def _replay_journal(cycle: Cycle) -> int:
     """Record as handed what an interrupted run handed over but had not yet written to the database."""
-    path = journal_path(cycle)
+    path = journal_path(journal_name(cycle))
     if not path.exists():
         return 0
     ids = [int(line) for line in path.read_text().split() if line.isdigit()]
@@ -496,57 +458,6 @@ def new_message_id(cycle: Cycle, assignment_id: int) -> str:
     """`<2026-W48.{assignment id}.{random}@MAIL_DOMAIN>`: unique by its assignment id; the random part
     keeps it unguessable."""
     return f"<{cycle.week}.{assignment_id}.{secrets.token_hex(4)}@{settings.MAIL_DOMAIN}>"
-
-
-@contextlib.contextmanager
-def sending_lock(cycle_id: int) -> Iterator[None]:
-    """Hold the per-cycle sending lock, or raise SendingLocked.
-
-    PostgreSQL: a session advisory lock, released by the server if the process dies. SQLite: an
-    exclusive flock on a file beside the database, released by the kernel if the process dies.
-    (An open IMMEDIATE transaction would also exclude a second sender, but it would block every other
-    writer, web form and intake included, for the hours a large send takes.)
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_PG_LOCK_NAMESPACE, cycle_id])
-            if not cursor.fetchone()[0]:
-                raise SendingLocked(cycle_id)
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_PG_LOCK_NAMESPACE, cycle_id])
-        return
-    if connection.is_in_memory_db():
-        # Only this process can see an in-memory database (tests), so an in-process lock is enough.
-        with _in_process_lock(cycle_id):
-            yield
-        return
-    lock_path = Path(f"{connection.settings_dict['NAME']}.send-requests-{cycle_id}.lock")
-    with lock_path.open("a") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendingLocked(cycle_id) from None
-        yield  # closing the file releases the lock
-
-
-_held_in_process: set[int] = set()
-_held_in_process_guard = threading.Lock()
-
-
-@contextlib.contextmanager
-def _in_process_lock(cycle_id: int) -> Iterator[None]:
-    with _held_in_process_guard:
-        if cycle_id in _held_in_process:
-            raise SendingLocked(cycle_id)
-        _held_in_process.add(cycle_id)
-    try:
-        yield
-    finally:
-        with _held_in_process_guard:
-            _held_in_process.discard(cycle_id)
 
 
 @contextlib.contextmanager

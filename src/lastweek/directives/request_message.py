@@ -16,7 +16,8 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template
 
-from lastweek.directives.tokens import format_verify_code, reply_address
+from lastweek.codes import format_verify_code
+from lastweek.mail import reply_address
 
 if TYPE_CHECKING:
     from lastweek.directives.models import Cycle

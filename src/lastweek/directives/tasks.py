@@ -9,7 +9,8 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from lastweek.directives.actions import run_schedule
 from lastweek.directives.models import Cycle, Directive
-from lastweek.directives.outbound import MailServerUnavailable, SendingLocked, send_requests
+from lastweek.directives.outbound import MailServerUnavailable, send_requests
+from lastweek.mail import SendingLocked
 
 log = logging.getLogger(__name__)
 

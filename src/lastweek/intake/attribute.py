@@ -26,8 +26,8 @@ from django.conf import settings
 from django.db import connection
 
 from lastweek.directives.models import Assignment, Cycle, RequestMail
-from lastweek.directives.tokens import assignment_id_from_token
 from lastweek.intake.parse import Kind, ParsedMessage
+from lastweek.mail import assignment_id_from_token
 from lastweek.org.models import Employee
 from lastweek.rows import ModelColumns, array_placeholder, id_filter
 

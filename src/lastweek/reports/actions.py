@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from lastweek.access import audit
+from lastweek.codes import CROCKFORD
 from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
-from lastweek.directives.tokens import CROCKFORD
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import match_stock_answer
 from lastweek.rows import ModelColumns

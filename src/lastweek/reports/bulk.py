@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
+from lastweek.codes import crockford_code
 from lastweek.directives.models import Assignment, Cycle, Directive, Mode, Policy
-from lastweek.directives.tokens import crockford_code
 from lastweek.reports.actions import (
     REPORT_COLUMNS,
     Receipt,

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from lastweek.directives.models import ASKED_MODES, Assignment, Cycle
-from lastweek.directives.tokens import reply_address
+from lastweek.mail import reply_address
 from lastweek.synth.replies import ReplyRequest, SynthReply, replies, write_maildir
 
 _FIELDS = (

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lastweek.compliance.cli import cycle_or_error
 from lastweek.compliance.reminders import MailServerDown, send_digests
-from lastweek.directives.outbound import SendingLocked
+from lastweek.mail import SendingLocked
 from lastweek.migration_state import require_migrated
 
 

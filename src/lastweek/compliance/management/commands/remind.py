@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lastweek.compliance.cli import cycle_or_error
 from lastweek.compliance.reminders import MailServerDown, send_escalations, send_reminders
-from lastweek.directives.outbound import SendingLocked
+from lastweek.mail import SendingLocked
 from lastweek.migration_state import require_migrated
 
 

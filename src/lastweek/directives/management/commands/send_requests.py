@@ -24,10 +24,10 @@ from lastweek.directives.models import Cycle, Directive
 from lastweek.directives.outbound import (
     DEFAULT_CONNECTIONS,
     MailServerUnavailable,
-    SendingLocked,
     SendResult,
     send_requests,
 )
+from lastweek.mail import SendingLocked
 from lastweek.migration_state import require_migrated
 
 

@@ -6,7 +6,7 @@ when the server offers RFC 2920 PIPELINING) and once for the reply to the final 
 of one message and the envelope of the next go out in one write, so a connection waits once per
 message; and a selector serves every connection from the one thread that also records hand-overs, so
 the moment between recording a hand-over and writing its final dot stays a few microseconds whatever
-the number of connections (mailer.py explains why that moment is the one that matters).
+the number of connections (transport.py explains why that moment is the one that matters).
 
 Each connection is a small state machine fed by the server's replies, which arrive in the order the
 commands were written. A message is:
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from lastweek.directives.mailer import Outcome, RequestMailBackend, SendReport, TokenBucket
+from lastweek.mail.transport import Outcome, SendReport, SmtpBackend, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class _Expect(enum.Enum):
 @dataclass(slots=True)
 class Outgoing:
     """One prepared message: the key its hand-over is recorded under, the envelope, the DATA payload
-    without its final dot (mailer.smtp_data), and what the caller wants back in the message's report
+    without its final dot (transport.smtp_data), and what the caller wants back in the message's report
     (`recipient`: request mail's Recipient, a reminder's notice)."""
 
     key: int
@@ -74,10 +74,10 @@ class Outgoing:
 
 
 class _Connection:
-    """One SMTP connection (opened by a RequestMailBackend, so host, port, TLS and login come from the
+    """One SMTP connection (opened by a SmtpBackend, so host, port, TLS and login come from the
     EMAIL_* settings) and the replies it waits for."""
 
-    def __init__(self, backend: RequestMailBackend, number: int) -> None:
+    def __init__(self, backend: SmtpBackend, number: int) -> None:
         self.backend = backend
         self.number = number
         self.sock = None
@@ -185,7 +185,7 @@ class PipelinedSender:
 
     def __init__(
         self,
-        backends: list[RequestMailBackend],
+        backends: list[SmtpBackend],
         bucket: TokenBucket,
         hand_over: Callable[[list[int]], None],
         halted: Callable[[], bool],

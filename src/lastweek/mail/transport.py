@@ -3,7 +3,7 @@ the pipelined sender (pipeline.py), what became of each message, and the rate li
 
 Exactly once over SMTP. A server takes responsibility for a message when it reads the final
 "\\r\\n.\\r\\n" of DATA; if the connection drops before that, it discards what it got. So the sender
-records the hand-over (a line in the sender's journal, see outbound.HandOverJournal) once the server
+records the hand-over (a line in the sender's journal, see journal.HandOverJournal) once the server
 has said 354 to DATA, and only then writes the content with its final dot. A sender killed at any point
 has therefore either
   * not recorded the hand-over: the server never completed the transaction and threw the message
@@ -111,7 +111,7 @@ def smtp_data(message: bytes) -> bytes:
     return message[:-2] if message.endswith(b"\r\n") else message
 
 
-class RequestMailBackend(EmailBackend):
+class SmtpBackend(EmailBackend):
     """Django's SMTP backend (host, port, TLS, login and timeout from the EMAIL_* settings), opened for
     the pipelined sender (pipeline.py), which then writes the transactions on its socket itself."""
 

@@ -6,15 +6,8 @@ import re
 import pytest
 from django.utils.crypto import salted_hmac
 
-from lastweek.directives.tokens import (
-    CROCKFORD,
-    assignment_id_from_token,
-    format_verify_code,
-    new_verify_code,
-    normalize_verify_code,
-    reply_address,
-    reply_token,
-)
+from lastweek.codes import CROCKFORD, format_verify_code, new_verify_code, normalize_verify_code
+from lastweek.mail import assignment_id_from_token, reply_address, reply_token
 
 
 @pytest.mark.parametrize("assignment_id", [1, 35, 36, 1_000_000, 2_300_000_017, 36**12 - 1])

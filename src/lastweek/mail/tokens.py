@@ -1,13 +1,9 @@
-"""Reply tokens and verification codes for request mail.
+"""Reply tokens for outbound mail.
 
 A reply goes to `reply+TOKEN@MAIL_DOMAIN`; the token names the assignment and carries a truncated HMAC
 of its id, so intake can attribute a reply without a database lookup and nobody can forge a reply on
 someone else's behalf by guessing ids. Tokens use lower-case letters and digits only: some mail
 servers lower-case (or upper-case) local parts, so the check is case-insensitive.
-
-A verification code is printed in each request so the recipient can check, on a site address they type
-in themselves, that the message is genuine. It is random (not derived from anything), stored with the
-request mail, and written in Crockford's base32, which survives being read aloud or typed by hand.
 """
 
 from __future__ import annotations
@@ -15,9 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import secrets
 
 from django.conf import settings
+
+from lastweek.codes import pairs
 
 _SALT = "lastweek.directives.reply-token"
 # 8 base32 characters: 40 bits of MAC. A forger gets one guess per message sent to our SMTP server,
@@ -25,11 +22,6 @@ _SALT = "lastweek.directives.reply-token"
 _MAC_LENGTH = 8
 _DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN_CHARACTERS = frozenset(_DIGITS36)
-
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-VERIFY_CODE_LENGTH = 10
-# Crockford's decoding rules: letters easily mistaken for digits are read as those digits.
-_CROCKFORD_READING = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None})
 
 
 def _base36(number: int) -> str:
@@ -55,12 +47,7 @@ def _mac(assignment_id: int, secret: str) -> str:
     )
 
 
-def _pairs(alphabet: str) -> tuple[str, ...]:
-    """Every two-character string of a 32-character alphabet, indexed by its 10 bits."""
-    return tuple(first + second for first in alphabet for second in alphabet)
-
-
-_B32_PAIRS = _pairs("abcdefghijklmnopqrstuvwxyz234567")  # RFC 4648's alphabet, lower case
+_B32_PAIRS = pairs("abcdefghijklmnopqrstuvwxyz234567")  # RFC 4648's alphabet, lower case
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,35 +91,3 @@ def assignment_id_from_token(token: str) -> int | None:
 def reply_address(assignment_id: int) -> str:
     """`reply+TOKEN@MAIL_DOMAIN`: where the answer to one request goes."""
     return f"reply+{reply_token(assignment_id)}@{settings.MAIL_DOMAIN}"
-
-
-def new_verify_code() -> str:
-    """Ten random Crockford base32 characters (50 bits), upper case, stored without the dash."""
-    return crockford_code()
-
-
-def crockford_code() -> str:
-    """Ten random Crockford characters, uniform over the alphabet (verification codes, and receipt codes
-    of a batch, which makes thousands a second): one 50-bit draw read as five 10-bit pairs."""
-    number = secrets.randbits(50)
-    return (
-        _CROCKFORD_PAIRS[number >> 40]
-        + _CROCKFORD_PAIRS[number >> 30 & 1023]
-        + _CROCKFORD_PAIRS[number >> 20 & 1023]
-        + _CROCKFORD_PAIRS[number >> 10 & 1023]
-        + _CROCKFORD_PAIRS[number & 1023]
-    )
-
-
-def format_verify_code(code: str) -> str:
-    """The code as printed in a message: two groups of five, `XXXXX-XXXXX`."""
-    return f"{code[:5]}-{code[5:]}"
-
-
-def normalize_verify_code(text: str) -> str:
-    """What someone typed, read the way Crockford intended: upper case, no dashes or spaces, O as 0,
-    I and L as 1. The result can be compared with stored codes."""
-    return "".join(text.split()).upper().translate(_CROCKFORD_READING)
-
-
-_CROCKFORD_PAIRS = _pairs(CROCKFORD)
