@@ -8,10 +8,8 @@ roster to those per-unit decisions. People with an individual exemption are deci
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import Q
@@ -27,6 +25,7 @@ from lastweek.directives.participation import (
 )
 from lastweek.directives.schedule import local_deadline
 from lastweek.org.models import Employee, Unit
+from lastweek.rows import temp_table
 
 ASSIGNMENT_COLUMNS = (
     "cycle_id, employee_id, agency_id, unit_id, manager_id, mode, source, policy_id, exemption_id, "
@@ -43,26 +42,6 @@ def audience_units(directive: Directive) -> Iterable[tuple[int, int, str]]:
             condition |= Q(path__startswith=unit.path)
         units = units.filter(condition)
     return units.values_list("id", "agency_id", "path").iterator(chunk_size=10_000)
-
-
-@contextmanager
-def temp_table(name: str, columns: str, rows: Iterable[Sequence]) -> Iterator[str]:
-    """A temporary table filled with `rows`, dropped afterwards. Works on PostgreSQL and SQLite."""
-    rows = iter(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {name} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        while chunk := list(itertools.islice(rows, 5_000)):
-            cursor.executemany(f"INSERT INTO {name} VALUES ({', '.join(['%s'] * len(chunk[0]))})", chunk)
-        cursor.execute(f"ANALYZE {name}")
-        try:
-            yield name
-        finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _db_datetime(value: dt.datetime | None):

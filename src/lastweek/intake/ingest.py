@@ -26,8 +26,7 @@ from lastweek.intake.actions import Outcome, Tally, decide, received_time
 from lastweek.intake.attribute import Candidate
 from lastweek.intake.mailboxes import Read, entries, parsed_chunks
 from lastweek.intake.models import InboundMessage
-from lastweek.reports.bulk import write_rows
-from lastweek.rows import id_filter
+from lastweek.rows import id_filter, write_rows
 
 logger = logging.getLogger(__name__)
 

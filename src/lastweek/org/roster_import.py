@@ -10,7 +10,6 @@ values changed, so a second identical import writes nothing.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from django.utils import timezone
 from lastweek.access import audit
 from lastweek.org.models import Agency, Employee, Unit
 from lastweek.org.roster import UNIT_SEPARATOR, Roster, RosterError, RosterInvalid, read_roster
+from lastweek.rows import query_frame
 
 Progress = Callable[[str, int, int], None]
 STAGE_COLUMNS = (
@@ -217,7 +217,7 @@ def _employee_ids(roster: Roster) -> tuple[np.ndarray, np.ndarray, int, int]:
     strings out of memory; `_refuse_hash_collisions` checks every match on the text before anything is
     merged.
     """
-    existing = _query_frame(
+    existing = query_frame(
         f"SELECT employee_number, id FROM {Employee._meta.db_table}",
         {"employee_number": pl.String, "id": pl.Int64},
     ).select(pl.col("employee_number").hash().alias("number_key"), "id")
@@ -249,22 +249,6 @@ def _refuse_hash_collisions() -> None:
             f"employee numbers {collision[0]} and {collision[1]} share a hash; nothing was imported. "
             "Report this: the import must then match numbers as text."
         )
-
-
-def _query_frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A query's rows as a polars frame, without a Python object per row on PostgreSQL."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql)
-            return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
-        buffer = io.BytesIO()
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for block in copy:
-                buffer.write(block)
-    if buffer.tell() == 0:
-        return pl.DataFrame(schema=schema)
-    buffer.seek(0)
-    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
 
 
 def _stage(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -34,7 +33,7 @@ from lastweek.reports.actions import (
 )
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.stock import normalize_answer, stock_table
-from lastweek.rows import ModelColumns, array_placeholder, id_filter
+from lastweek.rows import ModelColumns, array_placeholder, id_filter, write_rows
 
 try:  # what a COPY raises on a duplicate: the driver's own error, not Django's wrapper
     from psycopg import IntegrityError as DatabaseIntegrityError
@@ -392,40 +391,6 @@ def _report_row(item: _Accepted, channel: str, adapt) -> tuple:
         item.too_many,
         item.receipt_code,
     )
-
-
-def write_rows(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert rows: binary COPY on PostgreSQL (less than half the time of text COPY for rows holding
-    raw mail), executemany elsewhere. Values must be what the columns hold (aware datetimes, bytes)."""
-    names = ", ".join(columns)
-    if connection.vendor == "postgresql":
-        types = _column_types(cursor, table, tuple(columns))
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    rows_iter = iter(rows)
-    while chunk := list(itertools.islice(rows_iter, 5_000)):
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", chunk)
-
-
-_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-
-
-def _column_types(cursor, table: str, columns: tuple[str, ...]) -> list[str]:
-    """The columns' PostgreSQL types, as binary COPY needs them (read from the catalog once)."""
-    key = (table, columns)
-    if key not in _TYPES:
-        cursor.execute(
-            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
-            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            [table],
-        )
-        found = dict(cursor.fetchall())
-        _TYPES[key] = [found[column] for column in columns]
-    return _TYPES[key]
 
 
 def _as_receipt(item: _Accepted, duplicate: bool = False) -> Receipt:
