@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "lastweek.audit",
     "lastweek.org",
     "lastweek.access",
     "lastweek.directives",

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from lastweek.access import audit
-from lastweek.access.models import AppendOnlyError, AuditEvent
+from lastweek import audit
+from lastweek.audit.models import AppendOnlyError, AuditEvent
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

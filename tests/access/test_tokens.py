@@ -9,8 +9,9 @@ from django.contrib.auth.models import User
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from lastweek.access.models import ApiToken, AuditEvent
+from lastweek.access.models import ApiToken
 from lastweek.access.tokens import TokenError, authenticate_token, create_token, revoke_token
+from lastweek.audit.models import AuditEvent
 from lastweek.org.models import Employee
 from tests.factories import EmployeeFactory, UserFactory
 

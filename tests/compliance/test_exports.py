@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
 
-from lastweek.access.models import AuditEvent, Role, Scope
+from lastweek.access.models import Role, Scope
+from lastweek.audit.models import AuditEvent
 from lastweek.compliance.exports import Exporter, ExportError, ExportScope, neutralise, write_csv
 from tests.compliance.conftest import answer
 from tests.factories import RoleGrantFactory, UserFactory

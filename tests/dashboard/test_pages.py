@@ -8,7 +8,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from lastweek.access.models import AuditEvent
+from lastweek.audit.models import AuditEvent
 from tests.dashboard.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

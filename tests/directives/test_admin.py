@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lastweek.access.models import AuditEvent, Role, Scope
+from lastweek.access.models import Role, Scope
+from lastweek.audit.models import AuditEvent
 from lastweek.directives.actions import open_cycle, set_policy
 from lastweek.directives.models import Assignment, ContentSetting, Exemption, Mode, Policy
 from lastweek.reports.models import Bullet, Channel, Report

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from lastweek.access.models import AuditEvent, Role, Scope
+from lastweek.access.models import Role, Scope
+from lastweek.audit.models import AuditEvent
 from lastweek.directives.actions import (
     DirectiveError,
     close_cycle,

@@ -7,7 +7,8 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 
-from lastweek.access.models import AuditEvent, Role, Scope
+from lastweek.access.models import Role, Scope
+from lastweek.audit.models import AuditEvent
 from lastweek.directives.actions import open_cycle, set_policy
 from lastweek.directives.models import Assignment, ContentSetting, Directive, Mode, Policy
 from tests.factories import DirectiveFactory, EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 
-from lastweek.access.models import AuditEvent
+from lastweek.audit.models import AuditEvent
 from lastweek.directives.actions import open_cycle
 from lastweek.directives.models import Assignment, RequestMail
 from lastweek.directives.views import VERIFY_LOOKUPS

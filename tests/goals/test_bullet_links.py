@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from lastweek.access.models import AuditEvent
+from lastweek.audit.models import AuditEvent
 from lastweek.goals.actions import OkrError, link_bullet
 from tests.goals.conftest import answer, objective
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from lastweek.access.models import AuditEvent
+from lastweek.audit.models import AuditEvent
 from lastweek.goals import actions
 from lastweek.goals.actions import OkrError, check_in, parent_chain, score_objective
 from lastweek.goals.models import Metric

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from lastweek.access.models import AuditEvent
+from lastweek.audit.models import AuditEvent
 from lastweek.org import csv_blocks, roster_import
 from lastweek.org.models import Agency, Employee, Unit
 from lastweek.org.roster import RosterInvalid

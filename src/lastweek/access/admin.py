@@ -1,12 +1,11 @@
-"""Admin pages for role grants, personal API tokens (revoke only) and a read-only view of the audit log."""
+"""Admin pages for role grants and personal API tokens (revoke only)."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from lastweek.access import audit
-from lastweek.access.models import ApiToken, AuditEvent, RoleGrant
+from lastweek import audit
+from lastweek.access.models import ApiToken, RoleGrant
 from lastweek.access.tokens import revoke_token
-from lastweek.admin_pagination import EstimatedCountPaginator
 
 
 @admin.register(RoleGrant)
@@ -31,25 +30,6 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: RoleGrant | None = None) -> bool:
         return False  # revoke instead, so the history of who could see what stays
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_name", "action", "object_type", "object_id", "scope", "purpose"]
-    list_filter = ["action"]
-    search_fields = ["=actor_name", "=object_id"]
-    date_hierarchy = "at"
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class AccessConfig(AppConfig):
     name = "lastweek.access"
-    verbose_name = "Access and audit"
+    verbose_name = "Access"

@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.utils import timezone
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.access.models import ApiToken
 from lastweek.org.models import Employee
 from lastweek.rows import ModelColumns, split_row

@@ -23,7 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 from django.utils import timezone
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.access.scopes import employee_filter, linked_employee, report_filter
 from lastweek.compliance.status import StatusRow, status_rows
 from lastweek.directives.models import Assignment, Cycle

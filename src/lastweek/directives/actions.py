@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.directives.freeze import freeze_assignments, reapply, redecide
 from lastweek.directives.models import (
     Assignment,

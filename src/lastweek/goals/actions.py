@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.goals import progress
 from lastweek.goals.models import CheckIn, KeyResult, Objective, metric_errors
 from lastweek.goals.permissions import visible_key_results

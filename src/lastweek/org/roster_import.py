@@ -21,7 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.org.models import Agency, Employee, Unit
 from lastweek.org.roster import UNIT_SEPARATOR, Roster, RosterError, RosterInvalid, read_roster
 from lastweek.rows import query_frame

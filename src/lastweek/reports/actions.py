@@ -17,7 +17,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.codes import CROCKFORD
 from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
 from lastweek.reports.models import Bullet, Channel, Report

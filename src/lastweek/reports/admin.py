@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from lastweek.access import audit
+from lastweek import audit
 from lastweek.access.scopes import report_filter
 from lastweek.admin_pagination import EstimatedCountPaginator
 from lastweek.reports.models import Bullet, Report

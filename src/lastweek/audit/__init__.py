@@ -1,14 +1,16 @@
-"""Writing the audit log. Every policy change and every read of someone else's report content calls
-`record()`; there is deliberately no function to change or remove an event."""
+"""The audit log, on the ground floor so that every app (the roster import included) can write to it.
+
+Every policy change and every read of someone else's report content calls `record()`; there is
+deliberately no function to change or remove an event. The events themselves: `audit.models.AuditEvent`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import models
-
-from lastweek.access.models import AuditEvent
+if TYPE_CHECKING:  # the package itself is imported while the app registry loads
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.db import models
 
 SYSTEM = "system"
 
@@ -26,8 +28,11 @@ def record(
     scope: str = "",
     purpose: str = "",
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event. `actor` None means the system itself (a scheduled job, a CLI run)."""
+) -> models.Model:
+    """Append one event (an `AuditEvent`). `actor` None means the system itself (a scheduled job, a
+    CLI run)."""
+    from lastweek.audit.models import AuditEvent  # the package is imported before the app registry
+
     user = acting_user(actor)
     return AuditEvent.objects.create(
         actor=user,
