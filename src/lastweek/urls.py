@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from lastweek.api.api import api
 
@@ -12,6 +13,8 @@ admin.site.site_title = "lastweek"
 urlpatterns = [
     path("", include("lastweek.access.urls")),
     path("", include("lastweek.directives.urls")),
+    # The bullet-link page moved to the employee's own pages; old bookmarks still arrive.
+    path("goals/bullets/", RedirectView.as_view(url="/report/bullets/", permanent=True)),
     path("goals/", include("lastweek.goals.urls")),
     path("report/", include("lastweek.reports.urls")),
     path("dashboard/", include("lastweek.dashboard.urls")),

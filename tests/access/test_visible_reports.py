@@ -3,10 +3,10 @@
 import pytest
 
 from lastweek.access.models import Role, Scope
-from lastweek.access.scopes import visible_reports
 from lastweek.directives.actions import open_cycle, set_content_setting
 from lastweek.directives.models import Assignment
 from lastweek.reports import submit
+from lastweek.reports.reading import visible_reports
 from tests.factories import (
     AgencyFactory,
     DirectiveFactory,

@@ -77,7 +77,7 @@ def test_an_employee_links_a_bullet_to_a_key_result(page, live_server, processor
     bullet = answer(processor.employee, ["Decided 40 claims"])[0]
     claims = vba_objective.key_results.get(position=1)
     sign_in(page, live_server, "processor")
-    page.goto(f"{live_server.url}/goals/bullets/")
+    page.goto(f"{live_server.url}/report/bullets/")
     page.select_option(f"#bullet-{bullet.pk}", str(claims.pk))
     page.click("text=Save links")
     page.wait_for_selector("text=Saved 1 link")

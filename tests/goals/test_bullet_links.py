@@ -41,7 +41,7 @@ def test_the_page_lists_own_bullets_with_the_key_results_above(
     client, processor, bullets, compensation_objective
 ):
     client.force_login(processor)
-    text = client.get(reverse("goals:bullets")).content.decode()
+    text = client.get(reverse("reports:bullets")).content.decode()
     assert "Decided 40 claims" in text and "CS-1.1 Pilots finished" in text and "VA-1.1" in text
 
 
@@ -50,7 +50,7 @@ def test_the_page_saves_a_link_and_clears_another(client, processor, bullets, vb
     link_bullet(bullets[1], claims, actor=processor)
     client.force_login(processor)
     client.post(
-        reverse("goals:bullets"), {f"bullet-{bullets[0].pk}": str(claims.pk), f"bullet-{bullets[1].pk}": ""}
+        reverse("reports:bullets"), {f"bullet-{bullets[0].pk}": str(claims.pk), f"bullet-{bullets[1].pk}": ""}
     )
     for bullet in bullets:
         bullet.refresh_from_db()
@@ -81,3 +81,9 @@ def test_the_api_refuses_another_persons_bullet_and_an_invisible_key_result(
     client.force_login(processor)
     response = client.put(url, json.dumps({"key_result_id": theirs.pk}), content_type="application/json")
     assert response.status_code == 400 and response.json()["field"] == "key_result_id"
+
+
+def test_the_old_address_of_the_bullet_page_redirects_to_the_new_one(client):
+    response = client.get("/goals/bullets/")
+    assert response.status_code == 301
+    assert response["Location"] == "/report/bullets/"

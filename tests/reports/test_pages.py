@@ -172,7 +172,7 @@ def test_past_weeks_list_every_receipt(client, casey, cycle):
 
 def test_the_page_links_to_the_key_result_linking_page(client, casey, cycle):
     client.force_login(casey.user)
-    assert "/goals/bullets/" in client.get("/report/").content.decode()
+    assert "/report/bullets/" in client.get("/report/").content.decode()
 
 
 def test_a_manager_sees_only_their_own_answers_not_their_reports(client, casey, morgan, cycle):

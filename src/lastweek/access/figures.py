@@ -7,7 +7,7 @@
   everything below it, and their own reporting line, person by person.
 Anyone else sees no one's figures (the dashboard answers 403). Figures are counts; names with a status
 are shown only for people `access.scopes.employee_filter` lets the user see, and report text only
-through `access.scopes.visible_reports`.
+through `reports.reading.visible_reports`.
 """
 
 from __future__ import annotations

@@ -6,14 +6,18 @@ Everything that shows people or their reports filters through `employee_filter()
   no grant needed);
 - the scope of each role grant in force: the whole organization, one agency, or one unit and its subtree.
 Superusers get nothing implicitly: operating the site is not a licence to read people's work.
+
+This module answers with `Q` filters over field paths and yes/no over ids; each app builds its own
+querysets from them (`reports.reading.visible_reports()`, `Objective.objects.visible_to()`), so `access`
+imports nothing above `org`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from lastweek.access.models import Role, RoleGrant, Scope
@@ -52,25 +56,20 @@ def employee_filter(user: AnyUser, *, roles: Iterable[str] | None = None, via: s
     return condition
 
 
-def report_filter(user: AnyUser) -> Q:
+def report_filter(user: AnyUser, *, text_shared_by: Iterable[int]) -> Q:
     """A filter on reports selecting those whose text `user` may read.
 
     Everyone's scope works as for people (themselves, their reporting line, their grants), except the
-    directive owner's: an owner reads the text of the directive's reports only from agencies whose
-    content setting shares it. By default text stays inside the agency and the owner sees figures only.
+    directive owner's: an owner reads the text of the directive's reports only from the agencies in
+    `text_shared_by` (those whose content setting shares it; `reports.reading` supplies them). By default
+    text stays inside the agency and the owner sees figures only.
     """
     others = [role for role in Role.values if role != Role.DIRECTIVE_OWNER]
     condition = employee_filter(user, roles=others, via="employee__")
-    owned = owned_directives(user)
+    owned = owned_directive_filter(user, via="cycle__directive__")
     if owned is not None:
-        sharing = _agencies_sharing_text()
-        condition |= Q(cycle__directive__in=owned, employee__agency_id__in=sharing)
+        condition |= owned & Q(employee__agency_id__in=sorted(text_shared_by))
     return condition
-
-
-def visible_reports(user: AnyUser) -> QuerySet:
-    """The reports whose content `user` may read; callers audit each read of someone else's."""
-    return apps.get_model("reports", "Report").objects.filter(report_filter(user))
 
 
 ALL_AGENCIES = None
@@ -97,26 +96,36 @@ def administered_agencies(user: AnyUser) -> QuerySet[Agency]:
     return Agency.objects.all() if agency_ids is ALL_AGENCIES else Agency.objects.filter(pk__in=agency_ids)
 
 
-def owned_directives(user: AnyUser) -> QuerySet | None:
-    """Directives whose owner office `user` holds (None when they hold none)."""
+def owned_directive_filter(user: AnyUser, *, via: str = "") -> Q | None:
+    """A filter selecting the directives whose owner office `user` holds (None when they hold none);
+    `via` is the path from the queried model to the directive."""
     agency_ids = granted_agencies(user, Role.DIRECTIVE_OWNER)
     if agency_ids == set():
         return None
-    Directive = apps.get_model("directives", "Directive")
     if agency_ids is ALL_AGENCIES:
-        return Directive.objects.all()
-    return Directive.objects.filter(owner_agency_id__in=agency_ids)
+        return Q()
+    return Q(**{f"{via}owner_agency_id__in": sorted(agency_ids)})
 
 
-def _agencies_sharing_text() -> list[int]:
-    """Agencies whose latest content setting shares report text."""
-    setting = apps.get_model("directives", "ContentSetting")
-    latest: dict[int, bool] = {}
-    for agency_id, shares in setting.objects.order_by("decided_at", "id").values_list(
-        "agency_id", "shares_text"
-    ):
-        latest[agency_id] = shares
-    return sorted(agency for agency, shares in latest.items() if shares)
+def owns_directive(user: AnyUser, owner_agency_id: int) -> bool:
+    """Whether `user` holds the directive-owner role over the office (agency) that owns a directive, as
+    for report content: an organization-wide grant owns every directive."""
+    agency_ids = granted_agencies(user, Role.DIRECTIVE_OWNER)
+    return agency_ids is ALL_AGENCIES or owner_agency_id in agency_ids
+
+
+def exclusion_filter(user: AnyUser, owner_agency_id: int) -> Q:
+    """The assignments whose counts `user` may see in a directive's exclusions report: all of them for
+    its owners and organization-wide auditors, one agency's for an agency auditor. Raises
+    PermissionDenied for anyone else."""
+    if owns_directive(user, owner_agency_id):
+        return Q()
+    agency_ids = granted_agencies(user, Role.AUDITOR)
+    if agency_ids is ALL_AGENCIES:
+        return Q()
+    if not agency_ids:
+        raise PermissionDenied("The exclusions report is for the directive's owners and auditors.")
+    return Q(agency_id__in=sorted(agency_ids))
 
 
 def visible_employees(user: AnyUser, *, roles: Iterable[str] | None = None) -> QuerySet[Employee]:
@@ -130,7 +139,11 @@ def can_see_employee(user: AnyUser, employee: Employee, *, roles: Iterable[str] 
 
 
 def linked_employee(user: AnyUser) -> Employee | None:
-    """The roster entry linked to this account, if any."""
+    """The roster entry linked to this account, if any (read once per request: the relation is cached
+    on the user)."""
     if not user.is_authenticated:
         return None
-    return Employee.objects.filter(user_id=user.pk).first()
+    try:
+        return user.employee
+    except Employee.DoesNotExist:
+        return None

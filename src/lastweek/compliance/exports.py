@@ -2,7 +2,7 @@
 
 One row per assignment: who, where, the status and the current answer's bullets. Rows stream from a
 server-side cursor in chunks; each chunk's bullets are read in one query, and only for the reports whose
-text the caller may read (`access.scopes.report_filter`); other rows carry their status with the text
+text the caller may read (`reports.reading.report_filter`); other rows carry their status with the text
 left out (`text_included` says which). CSV cells that a spreadsheet would run as a formula are prefixed
 with an apostrophe. Exporting someone else's report text writes one audit event.
 """
@@ -24,11 +24,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lastweek import audit
-from lastweek.access.scopes import employee_filter, linked_employee, report_filter
+from lastweek.access.scopes import employee_filter, linked_employee
 from lastweek.compliance.status import StatusRow, status_rows
 from lastweek.directives.models import Assignment, Cycle
 from lastweek.org.models import Agency, Employee, Unit, reporting_subtree_sql
 from lastweek.reports.models import Bullet, Report
+from lastweek.reports.reading import report_filter
 
 CHUNK = 5_000
 COLUMNS = (

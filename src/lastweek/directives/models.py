@@ -215,6 +215,16 @@ class ContentSetting(models.Model):
     def __str__(self) -> str:
         return f"{self.agency.code}: {'shared' if self.shares_text else 'stays inside the agency'}"
 
+    @classmethod
+    def agencies_sharing_text(cls) -> list[int]:
+        """The agencies whose latest content setting shares report text."""
+        latest: dict[int, bool] = {}
+        for agency_id, shares in cls.objects.order_by("decided_at", "id").values_list(
+            "agency_id", "shares_text"
+        ):
+            latest[agency_id] = shares
+        return sorted(agency for agency, shares in latest.items() if shares)
+
 
 class Exemption(models.Model):
     """One person excused from a directive (or every directive) for a period. Leave is special: it does

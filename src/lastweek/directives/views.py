@@ -21,8 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from lastweek.access.models import Role
-from lastweek.access.scopes import ALL_AGENCIES, administered_agencies, granted_agencies, owned_directives
+from lastweek.access.scopes import administered_agencies, exclusion_filter
 from lastweek.directives import actions
 from lastweek.directives.forms import ContentSettingForm, PolicyForm, VerifyForm
 from lastweek.directives.models import (
@@ -50,30 +49,6 @@ REASONS_SHOWN = 10
 # Public code lookups per client address per window.
 VERIFY_LOOKUPS = 20
 VERIFY_WINDOW_SECONDS = 600
-
-
-# Who may do what
-
-
-def owns_directive(user: AnyUser, directive: Directive) -> bool:
-    """Whether `user` holds the directive-owner role over the directive's owner office (as `access`
-    decides it for report content: an organization-wide grant owns every directive)."""
-    owned = owned_directives(user)
-    return owned is not None and owned.filter(pk=directive.pk).exists()
-
-
-def exclusion_scope(user: AnyUser, directive: Directive) -> Q:
-    """The assignments whose counts `user` may see in the directive's exclusions report: all of them for
-    its owners and organization-wide auditors, one agency's for an agency auditor. Raises PermissionDenied
-    for anyone else."""
-    if owns_directive(user, directive):
-        return Q()
-    agency_ids = granted_agencies(user, Role.AUDITOR)
-    if agency_ids is ALL_AGENCIES:
-        return Q()
-    if not agency_ids:
-        raise PermissionDenied("The exclusions report is for the directive's owners and auditors.")
-    return Q(agency_id__in=sorted(agency_ids))
 
 
 # The agency policy page
@@ -392,7 +367,7 @@ def _top_reasons(grouped: QuerySet) -> list[dict]:
 def exclusions(request: HttpRequest, directive_id: int) -> HttpResponse:
     """Who was not asked in a cycle of the directive, per agency and by reason; counts only, no names."""
     directive = get_object_or_404(Directive, pk=directive_id)
-    scope = exclusion_scope(request.user, directive)
+    scope = exclusion_filter(request.user, directive.owner_agency_id)
     cycles = list(directive.cycles.order_by("-week_start")[:104])
     cycle = _chosen_cycle(request, directive, cycles)
     rows = exclusion_report(cycle, scope) if cycle else []

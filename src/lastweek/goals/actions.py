@@ -1,7 +1,7 @@
 """Everything that changes objectives, key results, check-ins and bullet links. Each change is audited.
 
 Callers (views, the API, the file import, the synthetic data) decide *who* may act through
-`goals.permissions`; these functions check *what* is consistent: a supported key result belongs to a
+`access.okrs`; these functions check *what* is consistent: a supported key result belongs to a
 higher level of the same agency, values fit their metric, a bullet is linked only by its author.
 """
 
@@ -20,7 +20,6 @@ from django.utils import timezone
 from lastweek import audit
 from lastweek.goals import progress
 from lastweek.goals.models import CheckIn, KeyResult, Objective, metric_errors
-from lastweek.goals.permissions import visible_key_results
 from lastweek.org.models import Agency, Unit
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -248,7 +247,7 @@ def link_bullet(bullet: models.Model, key_result: KeyResult | None, *, actor: Us
     author = bullet.report.employee
     if actor is None or not actor.is_authenticated or author.user_id != actor.pk:
         raise OkrError("Only the bullet's author links it to a key result.", field="bullet")
-    if key_result is not None and not visible_key_results(actor).filter(pk=key_result.pk).exists():
+    if key_result is not None and not KeyResult.objects.visible_to(actor).filter(pk=key_result.pk).exists():
         raise OkrError("That key result is not one you can see.", field="key_result")
     bullet.key_result = key_result
     bullet.key_result_linked_at = timezone.now() if key_result is not None else None

@@ -1,6 +1,6 @@
 """The goals API (mounted at /api/goals/): objectives and key results, check-ins, bullet links.
 
-Scoped like the pages, by goals.permissions: objectives outside the caller's agencies do not exist for
+Scoped like the pages, by access.okrs: objectives outside the caller's agencies do not exist for
 them (404), changes they may not make are refused (403), inconsistent input is a 400 naming the field.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.apps import apps
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -17,7 +16,6 @@ from ninja.errors import HttpError
 
 from lastweek.goals import actions
 from lastweek.goals.models import KeyResult, Objective
-from lastweek.goals.permissions import can_check_in, visible_key_results, visible_objectives
 
 router = Router(tags=["goals"])
 PAGE_LIMIT = 200
@@ -96,26 +94,12 @@ class CheckInOut(Schema):
         return obj.recorded_by.get_username() if obj.recorded_by_id else None
 
 
-class BulletLinkIn(Schema):
-    key_result_id: int | None
-
-
-class BulletOut(Schema):
-    id: int
-    text: str
-    key_result: str | None
-
-    @staticmethod
-    def resolve_key_result(obj) -> str | None:
-        return obj.key_result.reference if obj.key_result_id else None
-
-
 @router.get("/objectives", response=list[ObjectiveOut])
 def list_objectives(
     request: HttpRequest, agency: str = "", period: str = "", unit_id: int | None = None
 ) -> list[Objective]:
     """Objectives visible to the caller, newest period first (at most 200; narrow with the filters)."""
-    objectives = visible_objectives(request.user).select_related("agency")
+    objectives = Objective.objects.visible_to(request.user).select_related("agency")
     if agency:
         objectives = objectives.filter(agency__code=agency)
     if period:
@@ -128,38 +112,25 @@ def list_objectives(
 
 @router.get("/objectives/{objective_id}", response=ObjectiveDetail)
 def get_objective(request: HttpRequest, objective_id: int) -> Objective:
-    return get_object_or_404(visible_objectives(request.user).select_related("agency"), pk=objective_id)
+    return get_object_or_404(
+        Objective.objects.visible_to(request.user).select_related("agency"), pk=objective_id
+    )
 
 
 @router.get("/key-results/{key_result_id}/check-ins", response=list[CheckInOut])
 def list_check_ins(request: HttpRequest, key_result_id: int):
-    key_result = get_object_or_404(visible_key_results(request.user), pk=key_result_id)
+    key_result = get_object_or_404(KeyResult.objects.visible_to(request.user), pk=key_result_id)
     return list(key_result.check_ins.select_related("key_result__objective", "recorded_by"))
 
 
 @router.post("/key-results/{key_result_id}/check-ins", response={201: CheckInOut})
 def create_check_in(request: HttpRequest, key_result_id: int, payload: CheckInIn):
     key_result = get_object_or_404(
-        visible_key_results(request.user).select_related("objective"), pk=key_result_id
+        KeyResult.objects.visible_to(request.user).select_related("objective"), pk=key_result_id
     )
-    if not can_check_in(request.user, key_result):
+    if not key_result.check_in_allowed(request.user):
         raise HttpError(403, "Only the key result's owner and the objective's editors check in.")
     entry = actions.check_in(
         key_result, payload.value, confidence=payload.confidence, comment=payload.comment, actor=request.user
     )
     return Status(201, entry)
-
-
-@router.put("/bullets/{bullet_id}/key-result", response=BulletOut)
-def link_bullet(request: HttpRequest, bullet_id: int, payload: BulletLinkIn):
-    """Link one of your own bullets to a key result you can see (null removes the link)."""
-    Bullet = apps.get_model("reports", "Bullet")
-    bullet = get_object_or_404(
-        Bullet.objects.select_related("report__employee"), pk=bullet_id, report__employee__user=request.user
-    )
-    key_result = None
-    if payload.key_result_id is not None:
-        key_result = visible_key_results(request.user).filter(pk=payload.key_result_id).first()
-        if key_result is None:
-            raise actions.OkrError("No key result with that id is visible to you.", field="key_result_id")
-    return actions.link_bullet(bullet, key_result, actor=request.user)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from lastweek.access.okrs import can_check_in, can_edit_okrs, okr_filter
 from lastweek.goals import progress
 from lastweek.org.models import Agency, Employee, Unit
 
@@ -28,6 +29,28 @@ class Metric(models.TextChoices):
     PERCENTAGE = progress.PERCENTAGE, "Percentage"
     YES_NO = progress.YES_NO, "Yes / no"
     MILESTONE = progress.MILESTONE, "Milestones"
+
+
+class ObjectiveQuerySet(models.QuerySet["Objective"]):
+    def visible_to(self, user) -> ObjectiveQuerySet:
+        """The objectives `user` may read (the rule: `access.okrs`)."""
+        return self.filter(okr_filter(user))
+
+
+class KeyResultQuerySet(models.QuerySet["KeyResult"]):
+    def visible_to(self, user) -> KeyResultQuerySet:
+        """The key results `user` may read (and link their own bullets to)."""
+        return self.filter(okr_filter(user, via="objective__"))
+
+    def aligned_with(self, employee: Employee) -> KeyResultQuerySet:
+        """The key results an employee's bullets may serve: current ones of their unit, the units above
+        it and their agency."""
+        ancestor_ids = [int(part) for part in employee.unit.path.strip("/").split("/")]
+        return self.filter(
+            models.Q(objective__unit_id__in=ancestor_ids)
+            | models.Q(objective__unit=None, objective__agency_id=employee.agency_id),
+            objective__status__in=[Objective.Status.ACTIVE, Objective.Status.DRAFT],
+        )
 
 
 class Objective(models.Model):
@@ -69,6 +92,8 @@ class Objective(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ObjectiveQuerySet.as_manager()
+
     class Meta:
         ordering = ["agency_id", "period", "code"]
         constraints = [
@@ -85,6 +110,10 @@ class Objective(models.Model):
 
     def progress(self) -> float | None:
         return progress.objective_progress(kr.progress() for kr in self.key_results.all())
+
+    def editable_by(self, user) -> bool:
+        """Whether `user` may change this objective (the rule: `access.okrs.can_edit_okrs`)."""
+        return can_edit_okrs(user, self.agency, self.unit)
 
     def clean(self) -> None:
         if self.unit_id and self.agency_id and self.unit.agency_id != self.agency_id:
@@ -105,6 +134,8 @@ class KeyResult(models.Model):
     )
     score = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
 
+    objects = KeyResultQuerySet.as_manager()
+
     class Meta:
         ordering = ["objective_id", "position"]
         constraints = [
@@ -121,6 +152,12 @@ class KeyResult(models.Model):
 
     def progress(self) -> float:
         return progress.kr_progress(self.metric, self.start_value, self.target_value, self.current_value)
+
+    def check_in_allowed(self, user) -> bool:
+        """Whether `user` may check in: the owner and the objective's editors (`access.okrs`)."""
+        owner_user_id = self.owner.user_id if self.owner_id else None
+        objective = self.objective
+        return can_check_in(user, owner_user_id=owner_user_id, agency=objective.agency, unit=objective.unit)
 
     def clean(self) -> None:
         errors = metric_errors(self.metric, self.start_value, self.target_value, self.current_value)

@@ -13,5 +13,4 @@ urlpatterns = [
     path("objectives/<int:objective_id>/edit/", views.objective_edit, name="objective-edit"),
     path("objectives/<int:objective_id>/score/", views.score, name="score"),
     path("key-results/<int:key_result_id>/check-in/", views.check_in, name="check-in"),
-    path("bullets/", views.my_bullets, name="bullets"),
 ]

@@ -1,38 +1,30 @@
-"""OKR pages: a unit's tree with its parent chain, an objective with its charts and check-ins, the
-create/edit form, and the page where employees link their bullets to key results.
+"""OKR pages: a unit's tree with its parent chain, an objective with its charts and check-ins, and the
+create/edit form. (Employees link their bullets to key results on their own pages, in `reports`.)
 
-Every page asks goals.permissions who may read or change what; nothing here decides on its own.
+Every page asks access.okrs, through the models' `visible_to`, `editable_by` and `check_in_allowed`, who
+may read or change what; nothing here decides on its own.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lastweek.access.okrs import can_edit_okrs, can_read_agency, readable_agency_ids
 from lastweek.access.scopes import linked_employee
 from lastweek.goals import actions, progress
 from lastweek.goals.actions import OkrError
 from lastweek.goals.forms import CheckInForm, ObjectiveForm, key_result_formset, parent_candidates
 from lastweek.goals.models import KeyResult, Objective
-from lastweek.goals.permissions import (
-    can_check_in,
-    can_edit_objective,
-    can_edit_okrs,
-    can_read_agency,
-    readable_agency_ids,
-    visible_key_results,
-)
 from lastweek.org.models import Agency, Unit
 
 RECENT_CHECK_INS = 10
-RECENT_BULLETS = 30
 
 
 def _period(request: HttpRequest, objectives) -> tuple[str, list[str]]:
@@ -131,7 +123,7 @@ def objective_detail(request: HttpRequest, objective_id: int) -> HttpResponse:
             "target": float(key_result.target_value),
             "points": [[entry.recorded_at.date().isoformat(), float(entry.value)] for entry in history],
         }
-        key_result.may_check_in = can_check_in(request.user, key_result)
+        key_result.may_check_in = key_result.check_in_allowed(request.user)
         key_result.form = CheckInForm(
             prefix=f"kr{key_result.pk}", initial={"value": key_result.current_value}
         )
@@ -140,7 +132,7 @@ def objective_detail(request: HttpRequest, objective_id: int) -> HttpResponse:
         "key_results": key_results,
         "chain": actions.parent_chain(objective),
         "supported_by": objective_supporters(objective),
-        "can_edit": can_edit_objective(request.user, objective),
+        "can_edit": objective.editable_by(request.user),
     }
     return render(request, "goals/objective.html", context)
 
@@ -179,7 +171,7 @@ def objective_new(request: HttpRequest, code: str = "", unit_id: int | None = No
 @require_http_methods(["GET", "POST"])
 def objective_edit(request: HttpRequest, objective_id: int) -> HttpResponse:
     objective = _readable_objective(request, objective_id)
-    if not can_edit_objective(request.user, objective):
+    if not objective.editable_by(request.user):
         raise PermissionDenied("Only managers of this unit and agency administrators change its objectives.")
     return _edit(request, objective, extra=1)
 
@@ -215,7 +207,7 @@ def check_in(request: HttpRequest, key_result_id: int) -> HttpResponse:
     key_result = get_object_or_404(KeyResult.objects.select_related("objective__agency"), pk=key_result_id)
     if not can_read_agency(request.user, key_result.objective.agency):
         raise Http404
-    if not can_check_in(request.user, key_result):
+    if not key_result.check_in_allowed(request.user):
         raise PermissionDenied("Only the key result's owner and the objective's editors check in.")
     form = CheckInForm(request.POST, prefix=f"kr{key_result.pk}")
     if form.is_valid():
@@ -241,7 +233,7 @@ def check_in(request: HttpRequest, key_result_id: int) -> HttpResponse:
 @require_POST
 def score(request: HttpRequest, objective_id: int) -> HttpResponse:
     objective = _readable_objective(request, objective_id)
-    if not can_edit_objective(request.user, objective):
+    if not objective.editable_by(request.user):
         raise PermissionDenied("Only managers of this unit and agency administrators score its objectives.")
     scores = {}
     for key_result in objective.key_results.all():
@@ -259,59 +251,3 @@ def score(request: HttpRequest, objective_id: int) -> HttpResponse:
         return redirect("goals:objective", objective_id=objective.pk)
     messages.success(request, f"{objective.code} closed with a score of {objective.score}.")
     return redirect("goals:objective", objective_id=objective.pk)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def my_bullets(request: HttpRequest) -> HttpResponse:
-    """The signed-in employee's recent bullets, each with a select of the key results above them."""
-    employee = linked_employee(request.user)
-    Bullet = apps.get_model("reports", "Bullet")
-    bullets = list(
-        Bullet.objects.filter(report__employee=employee)
-        .select_related("report__cycle", "key_result__objective")
-        .order_by("-report__received_at", "position")[:RECENT_BULLETS]
-        if employee is not None
-        else []
-    )
-    choices = aligned_key_results(request.user, employee) if employee is not None else []
-    if request.method == "POST":
-        return _link_bullets(request, bullets, {kr.pk: kr for kr in choices})
-    return render(request, "goals/bullets.html", {"bullets": bullets, "choices": choices})
-
-
-def _link_bullets(request: HttpRequest, bullets, choices: dict[int, KeyResult]) -> HttpResponse:
-    changed = 0
-    for bullet in bullets:
-        field = f"bullet-{bullet.pk}"
-        if field not in request.POST:
-            continue
-        raw = request.POST[field]
-        chosen = choices.get(int(raw)) if raw.isdigit() else None
-        if raw and chosen is None:
-            messages.error(
-                request, f"Bullet {bullet.position} of {bullet.report.cycle.week}: unknown key result."
-            )
-            continue
-        if chosen != bullet.key_result:
-            actions.link_bullet(bullet, chosen, actor=request.user)
-            changed += 1
-    messages.success(request, f"Saved {changed} link{'s' if changed != 1 else ''}.")
-    return redirect("goals:bullets")
-
-
-def aligned_key_results(user, employee) -> list[KeyResult]:
-    """The key results an employee's bullets may serve: current ones of their unit, the units above it
-    and their agency (all visible to them)."""
-    ancestor_ids = [int(part) for part in employee.unit.path.strip("/").split("/")]
-
-    return list(
-        visible_key_results(user)
-        .filter(
-            Q(objective__unit_id__in=ancestor_ids)
-            | Q(objective__unit=None, objective__agency=employee.agency)
-        )
-        .filter(objective__status__in=[Objective.Status.ACTIVE, Objective.Status.DRAFT])
-        .select_related("objective__unit")
-        .order_by("-objective__period", "objective__code", "position")
-    )

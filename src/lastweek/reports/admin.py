@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from lastweek import audit
-from lastweek.access.scopes import report_filter
 from lastweek.admin_pagination import EstimatedCountPaginator
 from lastweek.reports.models import Bullet, Report
+from lastweek.reports.reading import report_filter
 
 
 class BulletInline(admin.TabularInline):

@@ -11,20 +11,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
 
-from lastweek.access.scopes import owned_directives
+from lastweek.access.scopes import linked_employee, owned_directive_filter
 from lastweek.directives.models import Cycle, Directive
+from lastweek.goals import actions as goal_actions
+from lastweek.goals.models import KeyResult
 from lastweek.reports import submit
 from lastweek.reports.actions import Receipt, SubmissionError
-from lastweek.reports.models import Channel, Report
+from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.own import (
     assignment_reason,
     own_assignment,
     own_assignments,
-    own_employee,
     own_reports,
 )
 
@@ -132,6 +134,20 @@ class ErrorOut(Schema):
     code: str | None = None
 
 
+class BulletLinkIn(Schema):
+    key_result_id: int | None
+
+
+class LinkedBulletOut(Schema):
+    id: int
+    text: str
+    key_result: str | None
+
+    @staticmethod
+    def resolve_key_result(obj) -> str | None:
+        return obj.key_result.reference if obj.key_result_id else None
+
+
 def _assigned_directive_ids(request: HttpRequest):
     return own_assignments(request.user).values("cycle__directive_id")
 
@@ -139,9 +155,9 @@ def _assigned_directive_ids(request: HttpRequest):
 def _visible_directives(request: HttpRequest):
     """Directives the caller is asked by (in any week) or whose owner office they hold."""
     directives = Directive.objects.filter(pk__in=_assigned_directive_ids(request))
-    owned = owned_directives(request.user)
+    owned = owned_directive_filter(request.user)
     if owned is not None:
-        directives = directives | owned
+        directives = directives | Directive.objects.filter(owned)
     return directives.distinct()
 
 
@@ -214,7 +230,7 @@ def submit_report(
 ):
     """Submit the caller's answer for a week: bullets, or a stock answer. 201 with the receipt; a retry
     with the same `Idempotency-Key` header returns the first receipt (200) and stores nothing more."""
-    if own_employee(request.user) is None:
+    if linked_employee(request.user) is None:
         raise HttpError(404, "This account is not linked to anyone on the roster.")
     assignment = own_assignment(request.user, cycle_id)
     if assignment is None:
@@ -240,6 +256,24 @@ def submit_report(
         submitted_by=request.user,
     )
     return Status(200 if receipt.duplicate else 201, _receipt_body(receipt))
+
+
+# The path stays under /goals/ where clients first found it; the bullet is the caller's own answer, so
+# the operation lives with the reports.
+@router.put("/goals/bullets/{bullet_id}/key-result", response=LinkedBulletOut, tags=["goals"])
+def link_bullet(request: HttpRequest, bullet_id: int, payload: BulletLinkIn) -> Bullet:
+    """Link one of your own bullets to a key result you can see (null removes the link)."""
+    bullet = get_object_or_404(
+        Bullet.objects.select_related("report__employee"), pk=bullet_id, report__employee__user=request.user
+    )
+    key_result = None
+    if payload.key_result_id is not None:
+        key_result = KeyResult.objects.visible_to(request.user).filter(pk=payload.key_result_id).first()
+        if key_result is None:
+            raise goal_actions.OkrError(
+                "No key result with that id is visible to you.", field="key_result_id"
+            )
+    return goal_actions.link_bullet(bullet, key_result, actor=request.user)
 
 
 def _receipt_body(receipt: Receipt) -> dict:

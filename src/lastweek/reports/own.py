@@ -1,7 +1,7 @@
 """One's own weeks: the signed-in employee's assignments and the reports they may read of them.
 
 The employee page and the API read only through these functions. Reports come from
-`access.scopes.visible_reports()` narrowed to the caller's own roster entry, so even a manager or an
+`reports.reading.visible_reports()` narrowed to the caller's own roster entry, so even a manager or an
 auditor sees only their own answers here.
 """
 
@@ -15,29 +15,19 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from lastweek.access.scopes import visible_reports
+from lastweek.access.scopes import linked_employee
 from lastweek.directives.models import ASKED_MODES, Assignment, Cycle, Directive, Mode
-from lastweek.org.models import Employee
 from lastweek.reports.models import Bullet, Report
+from lastweek.reports.reading import visible_reports
 from lastweek.rows import ModelColumns, split_row
 
 AnyUser = AbstractBaseUser | AnonymousUser
 PAST_WEEKS = 26
 
 
-def own_employee(user: AnyUser) -> Employee | None:
-    """The roster entry linked to `user` (read once per request: the relation is cached on the user)."""
-    if not user.is_authenticated:
-        return None
-    try:
-        return user.employee
-    except Employee.DoesNotExist:
-        return None
-
-
 def own_assignments(user: AnyUser) -> QuerySet[Assignment]:
     """The caller's assignments, newest week first, with their cycle and directive."""
-    employee = own_employee(user)
+    employee = linked_employee(user)
     if employee is None:
         return Assignment.objects.none()
     return (
@@ -49,7 +39,7 @@ def own_assignments(user: AnyUser) -> QuerySet[Assignment]:
 
 def own_reports(user: AnyUser) -> QuerySet[Report]:
     """The caller's own reports (every answer, newest first), through the access module."""
-    employee = own_employee(user)
+    employee = linked_employee(user)
     if employee is None:
         return Report.objects.none()
     return visible_reports(user).filter(employee=employee)
@@ -59,7 +49,7 @@ def own_assignment(user: AnyUser, cycle_id: int) -> Assignment | None:
     """The caller's assignment in one cycle with its cycle and directive (what submit() reads), or None
     when they are not in it. Narrower than own_assignments(): this is the API's per-submission read, one
     hand-written statement (see lastweek.rows) rather than a compiled two-join select_related."""
-    employee = own_employee(user)
+    employee = linked_employee(user)
     if employee is None:
         return None
     assignment_columns, cycle_columns, directive_columns = _assignment_columns()

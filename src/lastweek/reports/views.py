@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from lastweek.access.scopes import linked_employee
 from lastweek.directives.models import StockAnswer
 from lastweek.reports import submit
 from lastweek.reports.actions import SubmissionError
 from lastweek.reports.forms import AnswerForm
 from lastweek.reports.models import Channel
-from lastweek.reports.own import Week, own_employee, own_weeks
+from lastweek.reports.own import Week, own_weeks
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def my_weeks(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     weeks = own_weeks(request.user, now)
     context = {
-        "employee": own_employee(request.user),
+        "employee": linked_employee(request.user),
         "open_weeks": [week for week in weeks if not week.closed],
         "past_weeks": [week for week in weeks if week.closed],
         "now": now,

@@ -5,12 +5,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0003_api_token'),
-        ('audit', '0001_initial'),
+        ("access", "0003_api_token"),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[migrations.DeleteModel(name='AuditEvent')]),
+        migrations.SeparateDatabaseAndState(state_operations=[migrations.DeleteModel(name="AuditEvent")]),
     ]

@@ -5,20 +5,19 @@
 - Changing a unit's OKRs: an agency administrator whose grant covers the unit, or a manager (someone with
   direct reports) who sits in that unit or above it. Agency-wide OKRs: agency administrators only.
 - Checking in on a key result: whoever may change its objective, and the key result's own owner.
-Every view and API call asks these functions; none decides on its own.
+Every view and API call asks these functions; none decides on its own. They answer with filters over
+field paths and yes/no over ids and org rows; `goals` builds its own querysets from them
+(`Objective.objects.visible_to(user)`), so this module knows nothing of the goals app.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from lastweek.access.models import Role, RoleGrant, Scope
-from lastweek.access.scopes import linked_employee
-from lastweek.goals.models import KeyResult, Objective
+from lastweek.access.scopes import NOTHING, AnyUser, linked_employee
 from lastweek.org.models import Agency, Unit
 
-AnyUser = AbstractBaseUser | AnonymousUser
 EVERY_AGENCY = None
 
 
@@ -43,17 +42,13 @@ def readable_agency_ids(user: AnyUser) -> set[int] | None:
     return ids
 
 
-def visible_objectives(user: AnyUser) -> QuerySet[Objective]:
-    """The objectives `user` may read."""
+def okr_filter(user: AnyUser, *, via: str = "") -> Q:
+    """A filter selecting the objectives `user` may read; `via` is the path from the queried model to
+    the objective ("" for Objective itself, "objective__" for its key results)."""
     agencies = readable_agency_ids(user)
     if agencies is EVERY_AGENCY:
-        return Objective.objects.all()
-    return Objective.objects.filter(agency_id__in=sorted(agencies))
-
-
-def visible_key_results(user: AnyUser) -> QuerySet[KeyResult]:
-    """The key results `user` may read (and link their own bullets to)."""
-    return KeyResult.objects.filter(objective__in=visible_objectives(user))
+        return Q()
+    return Q(**{f"{via}agency_id__in": sorted(agencies)}) if agencies else NOTHING
 
 
 def can_read_agency(user: AnyUser, agency: Agency) -> bool:
@@ -83,18 +78,14 @@ def can_edit_unit_okrs(user: AnyUser, unit: Unit) -> bool:
     return can_edit_okrs(user, unit.agency, unit)
 
 
-def can_edit_objective(user: AnyUser, objective: Objective) -> bool:
-    return can_edit_okrs(user, objective.agency, objective.unit)
-
-
-def can_check_in(user: AnyUser, key_result: KeyResult) -> bool:
-    """Editors of the objective, and the key result's owner."""
+def can_check_in(user: AnyUser, *, owner_user_id: int | None, agency: Agency, unit: Unit | None) -> bool:
+    """Editors of the objective (of `unit`, or agency-wide when None), and the key result's owner (the
+    account linked to its owner, `owner_user_id`)."""
     if not _active(user):
         return False
-    owner = key_result.owner
-    if owner is not None and owner.user_id == user.pk:
+    if owner_user_id is not None and owner_user_id == user.pk:
         return True
-    return can_edit_objective(user, key_result.objective)
+    return can_edit_okrs(user, agency, unit)
 
 
 def _administers(user: AnyUser, agency: Agency, unit: Unit | None) -> bool:
