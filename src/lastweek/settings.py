@@ -94,6 +94,8 @@ SEND_RATE = env_int("LASTWEEK_SEND_RATE", 200)
 # dashboards are rebuilt in full this often (answers are counted within a minute in between).
 REMINDER_HOURS = env_int("LASTWEEK_REMINDER_HOURS", 24)
 COMPLIANCE_FULL_REFRESH_MINUTES = env_int("LASTWEEK_COMPLIANCE_FULL_REFRESH_MINUTES", 15)
+# The worker recounts the units whose assignments changed this often (seconds).
+COMPLIANCE_RECOUNT_SECONDS = env_int("LASTWEEK_COMPLIANCE_RECOUNT_SECONDS", 1)
 # Incoming mail (`lastweek smtpd`): the largest message accepted, in bytes (larger ones get a 552).
 SMTPD_MAX_SIZE = env_int("LASTWEEK_SMTPD_MAX_SIZE", 10 * 1024 * 1024)
 # Back-pressure: messages waiting for their commit before new senders get a temporary 451, and messages

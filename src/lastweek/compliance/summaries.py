@@ -8,12 +8,13 @@ its agency. A rollup then reads a handful of rows (`rollup.py`).
 They are kept current like this:
 - `refresh_cycle()` rebuilds a cycle in full in SQL: own rows by one GROUP BY, subtree rows bottom-up one
   unit level at a time (each level's own rows plus its children's subtree rows), agency rows from the own
-  rows. The schedule runs it for each open cycle that has none yet and every FULL_REFRESH_MINUTES,
-  which also picks up what changes outside answers (a mid-cycle policy, an auto-reply or bounce mark).
-- Every answer marks its unit stale inside the transaction that stores it (`reports.answer_stored`), and
-  so does an automatic reply or a bounce the intake records (`intake.actions.assignments_marked`);
-  `refresh_stale()` recounts the stale units' own rows and adds the difference to the subtree and agency
-  rows of every unit above, so a recount costs a few rows whatever the size of the agency.
+  rows. The schedule runs it for each open cycle that has none yet and every FULL_REFRESH_MINUTES, as a
+  safety net for rows changed outside the application.
+- Whatever changes an assignment's status marks its units stale inside the transaction that changes it:
+  an answer, an automatic reply or a bounce, a policy re-applied mid-cycle, an exemption
+  (`directives.signals.assignments_changed`, the one path). `refresh_stale()` recounts the stale units'
+  own rows and adds the difference to the subtree and agency rows of every unit above, so a recount costs
+  a few rows whatever the size of the agency; `follow()` (in `lastweek worker`) runs it every second.
 Both take the cycle's CycleSummary row lock, so two refreshes of one cycle never interleave.
 """
 
@@ -21,20 +22,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Count
 from django.dispatch import receiver
 from django.utils import timezone
 
 from lastweek.compliance.models import CycleSummary, StaleUnit, UnitCycleCount
 from lastweek.directives.models import Assignment, Cycle
-from lastweek.intake.actions import assignments_marked
+from lastweek.directives.signals import assignments_changed
 from lastweek.org.models import Unit
 from lastweek.reports.actions import answer_stored
-from lastweek.rows import array_placeholder, id_filter
+from lastweek.reports.models import Report
+from lastweek.rows import array_placeholder
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ CATCH_UP_ON_READ = 20
 _CHUNK = 500
 
 _TABLE = UnitCycleCount._meta.db_table
+_UNITS = Unit._meta.db_table
 _COLUMNS = "cycle_id, scope, agency_id, unit_id, mode, answer, on_leave, auto_reply, bounced, due_at, count"
 _DIMS = "mode, answer, on_leave, auto_reply, bounced, due_at"
 # Status inputs per assignment, collapsed where the status ignores them (paused and exempt need nothing
@@ -60,17 +64,24 @@ _OWN_SELECT = """
              THEN TRUE ELSE FALSE END,
         CASE WHEN a.mode = 'required' THEN a.due_at END,
         COUNT(*)
-    FROM directives_assignment a
-    LEFT JOIN reports_report r ON r.assignment_id = a.id AND r.is_current
+    FROM {assignments} a
+    LEFT JOIN {reports} r ON r.assignment_id = a.id AND r.is_current
     WHERE a.cycle_id = %s {units}
     GROUP BY a.cycle_id, a.agency_id, a.unit_id, 5, 6, 7, 8, 9, 10
 """
 
 
+def _own_select(units: str = "") -> str:
+    return _OWN_SELECT.format(
+        assignments=Assignment._meta.db_table, reports=Report._meta.db_table, units=units
+    )
+
+
+@receiver(assignments_changed)
 @receiver(answer_stored)
 def mark_stale(sender: object, units: list[tuple[int, int]], **kwargs) -> None:
-    """Mark the answers' units (cycle id, unit id) for recounting; runs inside the transaction that
-    stored them. ON CONFLICT DO NOTHING takes no lock on an existing mark, so answers from one unit do
+    """Mark the changed units (cycle id, unit id) for recounting; runs inside the transaction that
+    changed them. ON CONFLICT DO NOTHING takes no lock on an existing mark, so answers from one unit do
     not queue behind each other; the marks go in key order, so two batches cannot deadlock."""
     pairs = sorted(set(units))
     # Hand-written: this runs inside every submission, where the ORM's bulk_create cost more than the
@@ -94,18 +105,6 @@ def mark_stale(sender: object, units: list[tuple[int, int]], **kwargs) -> None:
             )
 
 
-@receiver(assignments_marked)
-def mark_marked_units_stale(sender: object, assignment_ids: list[int], **kwargs) -> None:
-    """An automatic reply or a bounce changes its person's status: mark their units for recounting."""
-    where, params = id_filter("id", assignment_ids)
-    with connection.cursor() as cursor:
-        table = Assignment._meta.db_table
-        cursor.execute(f"SELECT DISTINCT cycle_id, unit_id FROM {table} WHERE {where}", params)
-        pairs = cursor.fetchall()
-    if pairs:
-        mark_stale(sender, units=pairs)
-
-
 def _lock_summary(cycle: Cycle, now: dt.datetime, wait: bool = True) -> tuple[CycleSummary | None, bool]:
     """The cycle's summary row, locked for this transaction; created (empty) when missing. None when
     `wait` is false and another refresh holds it."""
@@ -125,7 +124,7 @@ def refresh_cycle(cycle: Cycle, *, now: dt.datetime | None = None) -> int:
         StaleUnit.objects.filter(cycle_id=cycle.pk).delete()
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_TABLE} WHERE cycle_id = %s", [cycle.pk])
-            cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) {_OWN_SELECT.format(units='')}", [cycle.pk])
+            cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) {_own_select()}", [cycle.pk])
             written = cursor.rowcount
             written += _build_subtrees(cursor, cycle.pk)
             written += _build_agencies(cursor, cycle.pk)
@@ -140,7 +139,7 @@ def refresh_cycle(cycle: Cycle, *, now: dt.datetime | None = None) -> int:
 
 def _build_subtrees(cursor, cycle_id: int) -> int:
     """Subtree rows, deepest units first: a unit's own rows plus its children's subtree rows."""
-    cursor.execute("SELECT MAX(depth) FROM org_unit")
+    cursor.execute(f"SELECT MAX(depth) FROM {_UNITS}")
     deepest = cursor.fetchone()[0] or 0
     written = 0
     for depth in range(deepest, -1, -1):
@@ -149,11 +148,11 @@ def _build_subtrees(cursor, cycle_id: int) -> int:
             INSERT INTO {_TABLE} ({_COLUMNS})
             SELECT %s, 'subtree', agency_id, unit_id, {_DIMS}, SUM(count) FROM (
                 SELECT c.agency_id, c.unit_id, {_dims("c")}, c.count
-                FROM {_TABLE} c JOIN org_unit u ON u.id = c.unit_id
+                FROM {_TABLE} c JOIN {_UNITS} u ON u.id = c.unit_id
                 WHERE c.cycle_id = %s AND c.scope = 'own' AND u.depth = %s
                 UNION ALL
                 SELECT c.agency_id, u.parent_id, {_dims("c")}, c.count
-                FROM {_TABLE} c JOIN org_unit u ON u.id = c.unit_id
+                FROM {_TABLE} c JOIN {_UNITS} u ON u.id = c.unit_id
                 WHERE c.cycle_id = %s AND c.scope = 'subtree' AND u.depth = %s
             ) below
             GROUP BY agency_id, unit_id, {_DIMS}
@@ -229,8 +228,7 @@ def _recount(cycle_id: int, unit_ids: list[int]) -> None:
     placeholders = ", ".join(["%s"] * len(unit_ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_TABLE} ({_COLUMNS}) "
-            + _OWN_SELECT.format(units=f"AND a.unit_id IN ({placeholders})"),
+            f"INSERT INTO {_TABLE} ({_COLUMNS}) " + _own_select(f"AND a.unit_id IN ({placeholders})"),
             [cycle_id, *unit_ids],
         )
     for row in UnitCycleCount.objects.filter(
@@ -311,3 +309,22 @@ def ensure_current(cycles: Iterable[Cycle], *, now: dt.datetime | None = None) -
     for cycle_id, units in stale.order_by().values_list("cycle_id", "units"):
         if units <= CATCH_UP_ON_READ:
             refresh_stale(by_id[cycle_id], now=now, wait=False)
+
+
+def follow(stop: threading.Event, *, every: float = 1.0) -> None:
+    """Until `stop` is set: every `every` seconds, recount the stale units of every cycle, so a
+    figure shows a change within about a second of its commit whatever the rate of answers. Several
+    workers may run it: a cycle another refresh holds is skipped (its counts are being brought current)."""
+    while not stop.wait(every):
+        try:
+            for cycle in _cycles_with_stale_units():
+                refresh_stale(cycle, wait=False)
+        except Exception:  # the next pass tries again; a database restart must not end the loop
+            log.exception("Recounting stale units failed; trying again in %s s", every)
+        finally:
+            close_old_connections()
+
+
+def _cycles_with_stale_units() -> list[Cycle]:
+    cycle_ids = StaleUnit.objects.values_list("cycle_id", flat=True).distinct().order_by()
+    return list(Cycle.objects.filter(pk__in=cycle_ids))

@@ -13,7 +13,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from lastweek.compliance.models import CycleSummary
 from lastweek.compliance.reminders import MailServerDown, send_digests, send_escalations, send_reminders
 from lastweek.compliance.summaries import refresh_cycle, refresh_stale
-from lastweek.directives.models import AssignmentChange, Cycle, Directive
+from lastweek.directives.models import Cycle, Directive
 from lastweek.mail import SendingLocked
 
 log = logging.getLogger(__name__)
@@ -26,25 +26,21 @@ def _open_cycles():
 @db_periodic_task(crontab(minute="*"))
 @lock_task("compliance-counts")
 def refresh_counts() -> dict[str, int]:
-    """Every minute: recount the units answers arrived in; rebuild each open cycle in full when it has no
-    counts yet, a policy changed its assignments since, or its last rebuild is older than
+    """Every minute: recount the units whose assignments changed (answers, automatic replies, bounces,
+    policies, exemptions: `follow()` does it every second where the worker runs it); rebuild each open
+    cycle in full when it has no counts yet or its last rebuild is older than
     COMPLIANCE_FULL_REFRESH_MINUTES."""
     now = timezone.now()
     stale_before = now - dt.timedelta(minutes=settings.COMPLIANCE_FULL_REFRESH_MINUTES)
     built = dict(CycleSummary.objects.values_list("cycle_id", "built_at"))
     rebuilt = recounted = 0
     for cycle in _open_cycles():
-        if built.get(cycle.pk) is None or built[cycle.pk] < stale_before or _changed(cycle, built[cycle.pk]):
+        if built.get(cycle.pk) is None or built[cycle.pk] < stale_before:
             refresh_cycle(cycle, now=now)
             rebuilt += 1
         else:
             recounted += refresh_stale(cycle, now=now)
     return {"rebuilt": rebuilt, "units_recounted": recounted}
-
-
-def _changed(cycle: Cycle, since: dt.datetime) -> bool:
-    """Whether a mid-cycle policy change or exemption rewrote some of the cycle's assignments."""
-    return AssignmentChange.objects.filter(assignment__cycle=cycle, changed_at__gt=since).exists()
 
 
 @db_periodic_task(crontab(minute="*/15"))

@@ -24,9 +24,11 @@ from lastweek.directives.participation import (
     unit_decisions,
 )
 from lastweek.directives.schedule import local_deadline
+from lastweek.directives.signals import assignments_changed
 from lastweek.org.models import Employee, Unit
 from lastweek.rows import temp_table
 
+_ASSIGNMENTS = Assignment._meta.db_table
 ASSIGNMENT_COLUMNS = (
     "cycle_id, employee_id, agency_id, unit_id, manager_id, mode, source, policy_id, exemption_id, "
     "reason, due_at, on_leave"
@@ -73,10 +75,10 @@ def freeze_assignments(cycle: Cycle) -> int:
     ):
         cursor.execute(
             f"""
-            INSERT INTO directives_assignment ({ASSIGNMENT_COLUMNS})
+            INSERT INTO {_ASSIGNMENTS} ({ASSIGNMENT_COLUMNS})
             SELECT %s, e.id, e.agency_id, e.unit_id, e.manager_id, d.mode, d.source, d.policy_id, NULL,
                    d.reason, CASE WHEN d.on_leave THEN NULL ELSE COALESCE(z.due_at, %s) END, d.on_leave
-            FROM org_employee e
+            FROM {Employee._meta.db_table} e
             JOIN lw_unit_decision d ON d.unit_id = e.unit_id AND d.on_leave = (e.status = 'on_leave')
             LEFT JOIN lw_zone_due z ON z.time_zone = e.time_zone
             WHERE e.status <> 'separated'
@@ -87,7 +89,7 @@ def freeze_assignments(cycle: Cycle) -> int:
         written = cursor.rowcount
         written += _write_individually(cycle, special, index)
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE directives_assignment")
+            cursor.execute(f"ANALYZE {_ASSIGNMENTS}")
     return written
 
 
@@ -131,7 +133,7 @@ def _write_individually(cycle: Cycle, exempted: dict[int, list[Exemption]], inde
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5_000):
             cursor.executemany(
-                f"INSERT INTO directives_assignment ({ASSIGNMENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
+                f"INSERT INTO {_ASSIGNMENTS} ({ASSIGNMENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
                 rows[start : start + 5_000],
             )
     return len(rows)
@@ -154,6 +156,7 @@ def reapply(
     differs = (
         "(a.mode <> d.mode OR a.source <> d.source OR COALESCE(a.policy_id, 0) <> COALESCE(d.policy_id, 0))"
     )
+    assignments, changes = _ASSIGNMENTS, AssignmentChange._meta.db_table
     with (
         temp_table(
             "lw_unit_mode",
@@ -162,13 +165,17 @@ def reapply(
         ) as table,
         connection.cursor() as cursor,
     ):
+        changing = f"""
+            FROM {assignments} a JOIN {table} d ON d.unit_id = a.unit_id
+            WHERE a.cycle_id = %s AND a.exemption_id IS NULL AND {differs}
+        """
+        cursor.execute(f"SELECT DISTINCT a.unit_id {changing}", [cycle.pk])
+        changed_units = [unit_id for (unit_id,) in cursor.fetchall()]
         cursor.execute(
             f"""
-            INSERT INTO directives_assignmentchange
+            INSERT INTO {changes}
                 (assignment_id, changed_at, old_mode, new_mode, old_source, new_source, policy_id, reason)
-            SELECT a.id, %s, a.mode, d.mode, a.source, d.source, %s, %s
-            FROM directives_assignment a JOIN {table} d ON d.unit_id = a.unit_id
-            WHERE a.cycle_id = %s AND a.exemption_id IS NULL AND {differs}
+            SELECT a.id, %s, a.mode, d.mode, a.source, d.source, %s, %s {changing}
             """,
             [changed_at, cause.pk if cause else None, cause.reason if cause else "", cycle.pk],
         )
@@ -176,13 +183,15 @@ def reapply(
         # UPDATE … FROM is understood by PostgreSQL and by SQLite since 3.33.
         cursor.execute(
             f"""
-            UPDATE directives_assignment AS a
+            UPDATE {assignments} AS a
             SET mode = d.mode, source = d.source, policy_id = d.policy_id, changed_at = %s
             FROM {table} d
             WHERE d.unit_id = a.unit_id AND a.cycle_id = %s AND a.exemption_id IS NULL AND {differs}
             """,
             [changed_at, cycle.pk],
         )
+    if changed_units:
+        assignments_changed.send(sender=Assignment, units=[(cycle.pk, unit_id) for unit_id in changed_units])
     unit_ids = {unit_id for unit_id, _ in decisions}
     individual = Assignment.objects.filter(
         cycle=cycle, exemption__isnull=False, unit_id__in=unit_ids
@@ -233,4 +242,5 @@ def redecide(
         setattr(assignment, field, value)
     assignment.changed_at = at
     assignment.save()
+    assignments_changed.send(sender=Assignment, units=[(cycle.pk, assignment.unit_id)])
     return True

@@ -16,10 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
-from lastweek.directives.models import Assignment
+from lastweek.directives.email_marks import AUTO_REPLY, BOUNCED, mark_email_replies
 from lastweek.intake.attribute import Attribution, Candidate, attribute_many
 from lastweek.intake.mailboxes import header_message_id, message_key
 from lastweek.intake.models import InboundMessage
@@ -27,13 +26,11 @@ from lastweek.intake.parse import Kind, ParsedMessage, parse_message
 from lastweek.reports.actions import Receipt, SubmissionError
 from lastweek.reports.bulk import Submission, load_assignments, submit_many
 from lastweek.reports.models import Channel
-from lastweek.rows import array_placeholder
 
 logger = logging.getLogger(__name__)
 
 # Sent inside the transaction that marks assignments with an automatic reply or a bounce, with their ids,
 # so that what reads those marks (compliance's counts) can follow them as it follows answers.
-assignments_marked = Signal()
 
 State = InboundMessage.State
 
@@ -141,7 +138,7 @@ def decide(candidates: Sequence[Candidate], keys: Sequence[tuple[str, str]]) -> 
     outcomes: list[Outcome | None] = [None] * len(candidates)
     attributions = attribute_many(candidates)
     answers: list[tuple[int, int]] = []
-    marks: dict[str, list[tuple[dt.datetime, int]]] = {"auto_reply_at": [], "bounced_at": []}
+    marks: dict[str, list[tuple[dt.datetime, int]]] = {AUTO_REPLY: [], BOUNCED: []}
     for index, (candidate, attribution) in enumerate(zip(candidates, attributions, strict=True)):
         kind = candidate.parsed.kind
         if kind == Kind.UNREADABLE:
@@ -151,11 +148,11 @@ def decide(candidates: Sequence[Candidate], keys: Sequence[tuple[str, str]]) -> 
         elif kind == Kind.ANSWER:
             answers.append((index, attribution.assignment_id))
         else:
-            column = "auto_reply_at" if kind == Kind.AUTO_REPLY else "bounced_at"
+            column = AUTO_REPLY if kind == Kind.AUTO_REPLY else BOUNCED
             marks[column].append((candidate.received_at, attribution.assignment_id))
             outcomes[index] = _attributed(attribution, kind)
     for column, rows in marks.items():
-        _mark_assignments(column, rows)
+        mark_email_replies(column, rows)
     if answers:
         _submit_answers(candidates, keys, attributions, answers, outcomes)
     return outcomes  # type: ignore[return-value]
@@ -203,33 +200,6 @@ def _answer_outcome(attribution: Attribution, result: Receipt | SubmissionError)
         outcome.state, outcome.reason = State.DUPLICATE, "duplicate"
         outcome.detail = "The same message was recorded before; its report stands."
     return outcome
-
-
-def _mark_assignments(column: str, rows: list[tuple[dt.datetime, int]]) -> None:
-    """Automatic replies and bounces: the assignment keeps the latest time each was received."""
-    if not rows:
-        return
-    latest: dict[int, dt.datetime] = {}
-    for when, assignment_id in rows:
-        if assignment_id not in latest or when > latest[assignment_id]:
-            latest[assignment_id] = when
-    table = Assignment._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one statement for the chunk, not one per message
-            array = array_placeholder()
-            cursor.execute(
-                f"UPDATE {table} AS a SET {column} = v.at"
-                f" FROM unnest({array}::bigint[], {array}::timestamptz[]) AS v(id, at)"
-                f" WHERE a.id = v.id AND (a.{column} IS NULL OR a.{column} < v.at)",
-                [list(latest), list(latest.values())],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET {column} = %s WHERE id = %s AND ({column} IS NULL OR {column} < %s)",
-                [(adapt(when), assignment_id, adapt(when)) for assignment_id, when in latest.items()],
-            )
-    assignments_marked.send(sender=Assignment, assignment_ids=list(latest))
 
 
 _UPDATE_COLUMNS = (
