@@ -25,7 +25,9 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
 	  || echo "could not install chromium: browser tests will be skipped"
 
+# The layers of ARCHITECTURE.md (pyproject's import-linter contract), then the suite on SQLite.
 test-sqlite: $(STAMP) browser
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Runs the suite again on PostgreSQL when one answers; under CI=true a missing PostgreSQL is an error.
@@ -41,6 +43,7 @@ test-postgres: $(STAMP) browser
 	fi
 
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
