@@ -1,13 +1,10 @@
 """Shared fixtures: the named personas every test speaks of, and the PostgreSQL-only marker."""
 
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
-from tests.factories import AgencyFactory
-
-ROSTER_FIXTURES = Path(__file__).parent / "fixtures" / "roster"
+from lastweek.access.models import Role, Scope
+from tests.factories import AgencyFactory, EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +38,68 @@ def agency(db):
 @pytest.fixture
 def other_agency(db):
     return AgencyFactory(code="DHS", name="Department of Homeland Security")
+
+
+# The VA's unit tree: VBA, above Compensation Service, above the Boston Regional Office; beside them
+# VHA and Public Affairs.
+
+
+@pytest.fixture
+def vba(agency):
+    return UnitFactory(agency=agency, name="Veterans Benefits Administration")
+
+
+@pytest.fixture
+def compensation(vba):
+    return UnitFactory(parent=vba, name="Compensation Service")
+
+
+@pytest.fixture
+def boston(compensation):
+    return UnitFactory(parent=compensation, name="Boston Regional Office")
+
+
+@pytest.fixture
+def vha(agency):
+    return UnitFactory(agency=agency, name="Veterans Health Administration")
+
+
+@pytest.fixture
+def public_affairs(agency):
+    return UnitFactory(agency=agency, name="Office of Public Affairs")
+
+
+# The people who look at others' work: an agency administrator, an organization-wide auditor, a manager
+# in another agency who must see nothing of the VA, and an account linked to no one.
+
+
+@pytest.fixture
+def va_admin(agency):
+    grant = RoleGrantFactory(
+        user=UserFactory(username="va-admin"), role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency
+    )
+    return grant.user
+
+
+@pytest.fixture
+def auditor(db):
+    return RoleGrantFactory(
+        user=UserFactory(username="auditor"), role=Role.AUDITOR, scope=Scope.ORGANIZATION
+    ).user
+
+
+@pytest.fixture
+def outsider(other_agency):
+    """A manager in another agency, with one report of their own."""
+    user = UserFactory(username="outsider")
+    boss = EmployeeFactory(unit=UnitFactory(agency=other_agency, name="Coast Guard"), user=user)
+    EmployeeFactory(unit=boss.unit, manager=boss)
+    return user
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(username="nobody")
 
 
 @pytest.fixture(scope="session")

@@ -18,34 +18,9 @@ from lastweek.directives.actions import grant_exemption, open_cycle, set_policy
 from lastweek.directives.models import Assignment, Exemption, Mode
 from lastweek.org.models import Employee
 from lastweek.reports import submit
-from tests.factories import DirectiveFactory, EmployeeFactory, UnitFactory, UserFactory
+from tests.factories import DirectiveFactory, EmployeeFactory, UserFactory
 
 WEEK = "2026-W48"
-
-
-@pytest.fixture
-def vba(agency):
-    return UnitFactory(agency=agency, name="Veterans Benefits Administration")
-
-
-@pytest.fixture
-def compensation(vba):
-    return UnitFactory(parent=vba, name="Compensation Service")
-
-
-@pytest.fixture
-def boston(compensation):
-    return UnitFactory(parent=compensation, name="Boston Regional Office")
-
-
-@pytest.fixture
-def vha(agency):
-    return UnitFactory(agency=agency, name="Veterans Health Administration")
-
-
-@pytest.fixture
-def public_affairs(agency):
-    return UnitFactory(agency=agency, name="Office of Public Affairs")
 
 
 @pytest.fixture

@@ -3,21 +3,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from lastweek.access.models import Role, Scope
-from tests.factories import RoleGrantFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def user(username):
     return get_user_model().objects.get(username=username)
-
-
-@pytest.fixture
-def va_admin(agency):
-    return RoleGrantFactory(
-        user=UserFactory(username="va-admin"), role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency
-    ).user
 
 
 def test_an_agency_administrator_reads_the_agency_and_its_units(client, answered, va_admin):

@@ -7,11 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
 
-from lastweek.access.models import Role, Scope
 from lastweek.audit.models import AuditEvent
 from lastweek.compliance.exports import Exporter, ExportError, ExportScope, neutralise, write_csv
 from tests.compliance.conftest import answer
-from tests.factories import RoleGrantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +24,6 @@ def test_a_cell_a_spreadsheet_would_evaluate_gets_an_apostrophe(payload):
 
 def test_an_ordinary_cell_is_left_alone():
     assert neutralise("Closed 40 claims") == "Closed 40 claims"
-
-
-@pytest.fixture
-def va_admin(agency):
-    return RoleGrantFactory(
-        user=UserFactory(username="va-admin"), role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency
-    ).user
 
 
 def export_csv(cycle, scope="agency:VA", user=None) -> list[dict]:

@@ -1,12 +1,11 @@
-"""The compliance tests' agency, week and people (tests/compliance/conftest.py), and the dashboard's
-other personas: the VA agency administrator, an organization-wide auditor, an outsider from DHS who
-manages someone there, and a signed-in user with no role at all."""
+"""The compliance tests' week and people (tests/compliance/conftest.py) on the shared VA tree, with the
+shared personas of tests/conftest.py (the VA agency administrator, an organization-wide auditor, an
+outsider from DHS who manages someone there, and a signed-in user with no role at all)."""
 
 import datetime as dt
 
 import pytest
 
-from lastweek.access.models import Role, Scope
 from lastweek.compliance.summaries import refresh_cycle
 from lastweek.directives.actions import open_cycle
 from tests.compliance.conftest import (  # noqa: F401  (fixtures)
@@ -14,45 +13,11 @@ from tests.compliance.conftest import (  # noqa: F401  (fixtures)
     after_deadline,
     answer,
     answered,
-    boston,
-    compensation,
     cycle,
     directive,
     people,
-    public_affairs,
-    vba,
-    vha,
 )
-from tests.factories import EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory
 from tests.goals.test_browser import page  # noqa: F401  (Chromium through Playwright)
-
-
-@pytest.fixture
-def va_admin(agency):
-    grant = RoleGrantFactory(
-        user=UserFactory(username="va-admin"), role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency
-    )
-    return grant.user
-
-
-@pytest.fixture
-def auditor(db):
-    return RoleGrantFactory(
-        user=UserFactory(username="auditor"), role=Role.AUDITOR, scope=Scope.ORGANIZATION
-    ).user
-
-
-@pytest.fixture
-def outsider(other_agency):
-    user = UserFactory(username="outsider")
-    boss = EmployeeFactory(unit=UnitFactory(agency=other_agency, name="Coast Guard"), user=user)
-    EmployeeFactory(unit=boss.unit, manager=boss)
-    return user
-
-
-@pytest.fixture
-def nobody(db):
-    return UserFactory(username="nobody")
 
 
 @pytest.fixture

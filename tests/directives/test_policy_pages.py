@@ -35,13 +35,6 @@ def directive(db):
 
 
 @pytest.fixture
-def va_admin(agency):
-    user = UserFactory(username="va-admin")
-    RoleGrantFactory(user=user, role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency)
-    return user
-
-
-@pytest.fixture
 def dhs_admin(other_agency):
     user = UserFactory(username="dhs-admin")
     RoleGrantFactory(user=user, role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=other_agency)

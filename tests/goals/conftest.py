@@ -11,10 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from lastweek.access.models import Role, Scope
 from lastweek.goals.actions import save_objective
 from lastweek.goals.models import KeyResult, Metric, Objective
-from tests.factories import EmployeeFactory, RoleGrantFactory, UnitFactory, UserFactory
+from tests.factories import EmployeeFactory, UserFactory
 
 PERIOD = "2026-Q4"
 
@@ -35,26 +34,6 @@ def objective(unit=None, agency=None, title="Objective", supports=(), krs=None, 
         agency=agency or unit.agency, unit=unit, period=fields.pop("period", PERIOD), title=title, **fields
     )
     return save_objective(made, krs or [key_result(f"{title} result")], supports, actor=None)
-
-
-@pytest.fixture
-def vba(agency):
-    return UnitFactory(agency=agency, name="Veterans Benefits Administration")
-
-
-@pytest.fixture
-def compensation(vba):
-    return UnitFactory(parent=vba, name="Compensation Service")
-
-
-@pytest.fixture
-def boston(compensation):
-    return UnitFactory(parent=compensation, name="Boston Regional Office")
-
-
-@pytest.fixture
-def vha(agency):
-    return UnitFactory(agency=agency, name="Veterans Health Administration")
 
 
 @pytest.fixture
@@ -104,22 +83,6 @@ def director(vba):
 def processor(boston, director):
     user = UserFactory(username="processor")
     EmployeeFactory(unit=boston, user=user, manager=director.employee, title="Claims Processor")
-    return user
-
-
-@pytest.fixture
-def agency_admin(agency):
-    grant = RoleGrantFactory(
-        user=UserFactory(username="va-admin"), role=Role.AGENCY_ADMIN, scope=Scope.AGENCY, agency=agency
-    )
-    return grant.user
-
-
-@pytest.fixture
-def outsider(other_agency):
-    user = UserFactory(username="outsider")
-    boss = EmployeeFactory(unit=UnitFactory(agency=other_agency), user=user)
-    EmployeeFactory(unit=boss.unit, manager=boss)
     return user
 
 

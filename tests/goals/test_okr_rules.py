@@ -69,14 +69,14 @@ def test_an_employee_cannot_edit_another_units_okrs(processor, vha):
     assert not can_edit_unit_okrs(processor, vha)
 
 
-def test_an_agency_admin_edits_every_unit_and_the_agency_itself(agency_admin, agency, vha, boston):
-    assert can_edit_okrs(agency_admin, agency)
-    assert can_edit_unit_okrs(agency_admin, vha)
-    assert can_edit_unit_okrs(agency_admin, boston)
+def test_an_agency_admin_edits_every_unit_and_the_agency_itself(va_admin, agency, vha, boston):
+    assert can_edit_okrs(va_admin, agency)
+    assert can_edit_unit_okrs(va_admin, vha)
+    assert can_edit_unit_okrs(va_admin, boston)
 
 
-def test_an_agency_admin_cannot_edit_another_agency(agency_admin, outsider):
-    assert not can_edit_unit_okrs(agency_admin, outsider.employee.unit)
+def test_an_agency_admin_cannot_edit_another_agency(va_admin, outsider):
+    assert not can_edit_unit_okrs(va_admin, outsider.employee.unit)
 
 
 def test_a_unit_scoped_admin_edits_that_subtree_only(vba, boston, vha, agency):

@@ -123,10 +123,10 @@ def test_an_employee_cannot_create_or_edit_another_units_okrs(client, processor,
     assert not Objective.objects.filter(title__in=["Faster ratings", "Hijacked"]).exists()
 
 
-def test_only_agency_admins_create_agency_wide_objectives(client, director, agency_admin, agency):
+def test_only_agency_admins_create_agency_wide_objectives(client, director, va_admin, agency):
     client.force_login(director)
     assert client.get(reverse("goals:agency-new", args=[agency.code])).status_code == 403
-    client.force_login(agency_admin)
+    client.force_login(va_admin)
     response = client.post(reverse("goals:agency-new", args=[agency.code]), new_objective_form())
     assert response.status_code == 302
     assert Objective.objects.get(title="Faster ratings").unit is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 
@@ -280,9 +281,26 @@ def _apply(cycle_id: int, changes: Counter) -> None:
             continue
         row.count += change
         (emptied if row.count <= 0 else changed).append(row)
-    UnitCycleCount.objects.bulk_update(changed, ["count"], batch_size=1_000)
+    _set_counts([(row.pk, row.count) for row in changed])
     UnitCycleCount.objects.bulk_create(created, batch_size=1_000)
     UnitCycleCount.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+
+
+def _set_counts(rows: list[tuple[int, int]]) -> None:
+    """New counts by row id. Hand-written: `bulk_update` builds a CASE of one branch per row, which cost
+    more than half of a recount of 300 answers' units (0.4 s a pass, profiled on 2.3 M assignments)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            array = array_placeholder()
+            cursor.execute(
+                f"UPDATE {_TABLE} AS c SET count = v.count"
+                f" FROM unnest({array}::bigint[], {array}::bigint[]) AS v(id, count) WHERE c.id = v.id",
+                [[row_id for row_id, _ in rows], [count for _, count in rows]],
+            )
+        else:
+            cursor.executemany(f"UPDATE {_TABLE} SET count = %s WHERE id = %s", [(n, i) for i, n in rows])
 
 
 def _rows(cycle_id: int, scope: str, lookup: str, ids: Iterable[int]) -> list[UnitCycleCount]:
@@ -312,10 +330,12 @@ def ensure_current(cycles: Iterable[Cycle], *, now: dt.datetime | None = None) -
 
 
 def follow(stop: threading.Event, *, every: float = 1.0) -> None:
-    """Until `stop` is set: every `every` seconds, recount the stale units of every cycle, so a
-    figure shows a change within about a second of its commit whatever the rate of answers. Several
-    workers may run it: a cycle another refresh holds is skipped (its counts are being brought current)."""
-    while not stop.wait(every):
+    """Until `stop` is set: recount the stale units of every cycle, a pass every `every` seconds (at
+    once when a pass took longer), so a figure shows a change within about a second of its commit
+    whatever the rate of answers. Several workers may run it: a cycle another refresh holds is skipped
+    (its counts are being brought current)."""
+    while not stop.is_set():
+        started = time.monotonic()
         try:
             for cycle in _cycles_with_stale_units():
                 refresh_stale(cycle, wait=False)
@@ -323,6 +343,7 @@ def follow(stop: threading.Event, *, every: float = 1.0) -> None:
             log.exception("Recounting stale units failed; trying again in %s s", every)
         finally:
             close_old_connections()
+        stop.wait(max(0.0, every - (time.monotonic() - started)))
 
 
 def _cycles_with_stale_units() -> list[Cycle]:
