@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -33,6 +32,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+import machine_speed
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 DATABASE = "lastweek_bench_intake"
@@ -224,32 +225,12 @@ def _parse_only(jobs: int) -> tuple[int, str, float, dict]:
 
 def _machine_speed(sample: int) -> tuple[int, str, float, dict]:
     """How fast this machine runs Python, in terms that other runs can be set against."""
-    import email
-    from email import policy
-
     from lastweek.intake.mailboxes import entries
 
     raws = [Path(entry.path).read_bytes() for _, entry in zip(range(sample), entries(MAILDIR), strict=False)]
-    started = time.process_time()
-    for raw in raws:
-        for part in email.message_from_bytes(raw, policy=policy.compat32).walk():
-            if part.get_content_maintype() == "text":
-                part.get_payload(decode=True)
-                break
-    seconds = time.process_time() - started
-    machine = f"{_cpu_model()}, {os.cpu_count()} cores"
-    python = f"{platform.python_version()} ({sys.executable})"
-    return len(raws), "machine speed", seconds, {"machine": machine, "python": python}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    seconds = machine_speed.compat32_seconds(raws)
+    about = {"machine": machine_speed.machine(), "python": machine_speed.python()}
+    return len(raws), "machine speed", seconds, about
 
 
 def _ingest(_: int, jobs: int) -> tuple[int, str, float, dict]:
