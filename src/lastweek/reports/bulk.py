@@ -40,6 +40,10 @@ try:  # what a COPY raises on a duplicate: the driver's own error, not Django's 
 except ImportError:  # pragma: no cover
     DatabaseIntegrityError = IntegrityError
 
+# The states the rules are told of, as plain strings: reading an enum member off its class costs about
+# 70 ns, twice per answer.
+_CLOSED, _PAUSED = Cycle.State.CLOSED.value, Mode.PAUSED.value
+
 # What is read of the answers that count now.
 _CURRENT = ModelColumns(Report, "r", fields=["id", "assignment", "on_time", "received_at"])
 _REPORT_COLUMNS = ("id", *REPORT_COLUMNS)
@@ -225,10 +229,10 @@ def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> 
     assignment = submission.assignment
     received_at = submission.received_at
     cycle = assignment.cycle
-    paused = assignment.mode == Mode.PAUSED
+    paused = assignment.mode == _PAUSED
     check_open(
         cycle.week,
-        cycle.state == Cycle.State.CLOSED,
+        cycle.state == _CLOSED,
         cycle.closes_at,
         received_at,
         paused,
