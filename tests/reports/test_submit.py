@@ -191,3 +191,17 @@ def test_someone_back_from_leave_is_on_time_within_the_grace_period(people):
     assignment = assignment_of(person)
     thursday = dt.datetime(2026, 12, 3, 17, 0, tzinfo=NEW_YORK)
     assert submit(assignment, ["Caught up after leave"], channel="web", received_at=thursday).on_time
+
+
+def test_an_exempt_person_may_still_answer_and_the_answer_is_recorded(people):
+    from lastweek.directives.actions import grant_exemption
+
+    person = people["new_york"]
+    grant_exemption(
+        person, category="classified", starts_on=dt.date(2026, 11, 1), reason="Classified duties", actor=None
+    )
+    assignment = assignment_of(person)
+    assert assignment.mode == Mode.EXEMPT
+    monday = MONDAY_NIGHT.replace(tzinfo=NEW_YORK)
+    receipt = submit(assignment, ["Briefed the program office"], channel="web", received_at=monday)
+    assert receipt.on_time and Report.objects.get(pk=receipt.report_id).is_current

@@ -1,15 +1,15 @@
 """`submit()`: the one function every channel (email, web, API) calls to record an answer.
 
-Deadline rules: an answer is on time when received by the person's own deadline (the cycle's, or later
-after leave). Every answer is kept; the one compliance counts (`is_current`) is the latest on-time answer,
-or, when there is none, the latest late one. The same source message submitted twice is stored once.
+It reads the facts `rules` decides on (the same rules as `submit_many()`) and stores the outcome. Every
+answer is kept; the one compliance counts (`is_current`) is the latest on-time answer, or, when there is
+none, the latest late one. The same source message submitted twice is stored once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from operator import itemgetter
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, connection, transaction
@@ -21,42 +21,27 @@ from lastweek import audit
 from lastweek.codes import CROCKFORD
 from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
 from lastweek.reports.models import Bullet, Channel, Report
-from lastweek.reports.stock import match_stock_answer
+from lastweek.reports.rules import (
+    Receipt,
+    SubmissionError,
+    answer_texts,
+    check_limits,
+    check_open,
+    is_on_time,
+    stock_answer,
+    stored_receipt,
+    takes_over,
+)
+from lastweek.reports.stock import stock_table
 from lastweek.rows import ModelColumns
+
+# What other modules import from here (`Receipt` and `SubmissionError` are defined in `rules`).
+__all__ = ["REPORT_COLUMNS", "Receipt", "SubmissionError", "answer_stored", "stock_tables", "submit"]
 
 # Attempts at storing an answer, and the unique indexes whose refusal means "run again": the receipt
 # code drawn was taken, or another answer of the person became current meanwhile (see _store).
 STORE_ATTEMPTS = 5
 _RETRIED = ("receipt_code", "report_one_current")
-
-
-class SubmissionError(Exception):
-    """An answer that was not recorded. `code` is stable for programs; the message is for people."""
-
-    def __init__(self, code: str, message: str, field: str = "bullets") -> None:
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
-
-
-@dataclass(frozen=True)
-class Receipt:
-    report_id: int
-    receipt_code: str
-    cycle_id: int
-    week: str
-    received_at: dt.datetime
-    on_time: bool
-    is_current: bool
-    bullets: int
-    stock_answer: str | None
-    exceeds_max_bullets: bool
-    duplicate: bool = False
-
-    @property
-    def message(self) -> str:
-        timing = "on time" if self.on_time else "late"
-        counted = "" if self.is_current else " An earlier on-time answer still counts."
-        return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
 
 
 # Sent inside the transaction that stored answers, with `units`, their (cycle id, unit id) pairs:
@@ -89,16 +74,20 @@ def submit(
         if existing is not None:
             return existing
     cycle = assignment.cycle
-    _check_open(assignment, cycle, received_at)
-    texts = [text.strip() for text in bullets if text and text.strip()]
-    if not texts:
-        raise SubmissionError("empty", "The answer is empty: write at least one bullet.")
+    paused = assignment.mode == Mode.PAUSED
+    check_open(
+        cycle.week,
+        cycle.state == Cycle.State.CLOSED,
+        cycle.closes_at,
+        received_at,
+        paused,
+        assignment.policy.reason if paused and assignment.policy_id else "",
+    )
+    texts = answer_texts(bullets)
     directive = cycle.directive
-    stock = match_stock_answer(" ".join(texts), stock_answers([directive.pk])[directive.pk], key=_text)
-    too_many = len(texts) > directive.max_bullets
-    if strict:
-        _check_limits(texts, directive.max_bullets, directive.max_bullet_length)
-    on_time = assignment.due_at is None or received_at <= assignment.due_at
+    stock = stock_answer(texts, stock_tables([directive.pk])[directive.pk])
+    too_many = check_limits(texts, directive.max_bullets, directive.max_bullet_length, strict)
+    on_time = is_on_time(received_at, assignment.due_at)
     for attempt in range(STORE_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -125,34 +114,6 @@ def submit(
     raise AssertionError("unreachable")
 
 
-def _check_open(assignment: Assignment, cycle: Cycle, received_at: dt.datetime) -> None:
-    # Past its closing time a week is closed, whether or not the schedule has marked it yet.
-    if cycle.state == Cycle.State.CLOSED or received_at > cycle.closes_at:
-        raise SubmissionError("closed", f"Week {cycle.week} is closed; answers are no longer taken.")
-    if assignment.mode == Mode.PAUSED:
-        reason = assignment.policy.reason if assignment.policy_id else ""
-        raise SubmissionError(
-            "paused",
-            f"Your organization has paused this request ({reason}). Nothing was recorded."
-            if reason
-            else "Your organization has paused this request. Nothing was recorded.",
-        )
-
-
-def _check_limits(texts: list[str], max_bullets: int, max_length: int) -> None:
-    if len(texts) > max_bullets:
-        raise SubmissionError(
-            "too_many_bullets", f"{len(texts)} bullets: at most {max_bullets}. Combine or remove some."
-        )
-    for position, text in enumerate(texts, start=1):
-        if len(text) > max_length:
-            raise SubmissionError(
-                "bullet_too_long",
-                f"Bullet {position} has {len(text)} characters: at most {max_length}. Shorten it.",
-                field=f"bullets.{position}",
-            )
-
-
 def _store(
     assignment, texts, channel, received_at, source_id, submitted_by, on_time, stock, too_many, *, lock_first
 ):
@@ -177,7 +138,8 @@ def _store(
         )
         row = cursor.fetchone()
         current = _CURRENT.instance(row) if row and row[0] is not None else None
-        wins = current is None or (on_time, received_at) >= (current.on_time, current.received_at)
+        held = None if current is None else (current.on_time, current.received_at)
+        wins = takes_over((on_time, received_at), held)
         if wins and current is not None:
             cursor.execute(
                 f"UPDATE {Report._meta.db_table} SET is_current = %s WHERE id = %s", [False, current.pk]
@@ -219,10 +181,6 @@ def _store(
     )
 
 
-def _text(answer: tuple[int, str]) -> str:
-    return answer[1]
-
-
 # The columns of a new report (submit_many adds the id it draws), and those read of the one that
 # counts now.
 REPORT_COLUMNS = (
@@ -252,18 +210,19 @@ def _insert_returning_id(cursor, table: str, columns: Sequence[str], values: lis
     return cursor.lastrowid
 
 
-def stock_answers(directive_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
-    """Each directive's stock answers as (id, text), in their order: what match_stock_answer() compares
-    (submit() asks for one directive, submit_many() for a batch's)."""
-    answers: dict[int, list[tuple[int, str]]] = {}
+def stock_tables(directive_ids: Iterable[int]) -> dict[int, dict[str, tuple[int, str]]]:
+    """Each directive's stock answers as (id, text), by their normalised text: the table
+    `rules.stock_answer()` looks an answer up in (submit() asks for one directive, submit_many() for a
+    batch's)."""
+    tables: dict[int, dict[str, tuple[int, str]]] = {}
     with connection.cursor() as cursor:
         for directive_id in sorted(set(directive_ids)):
             cursor.execute(
                 f"SELECT id, text FROM {StockAnswer._meta.db_table} WHERE directive_id = %s ORDER BY id",
                 [directive_id],
             )
-            answers[directive_id] = cursor.fetchall()
-    return answers
+            tables[directive_id] = stock_table(cursor.fetchall(), key=itemgetter(1))
+    return tables
 
 
 def _new_receipt_code() -> str:
@@ -280,20 +239,4 @@ def _existing(channel: str, source_id: str) -> Receipt | None:
     )
     if report is None:
         return None
-    return _receipt(report, report.bullets.count(), duplicate=True)
-
-
-def _receipt(report: Report, bullets: int, duplicate: bool = False) -> Receipt:
-    return Receipt(
-        report_id=report.pk,
-        receipt_code=report.receipt_code,
-        cycle_id=report.cycle_id,
-        week=report.cycle.week,
-        received_at=report.received_at,
-        on_time=report.on_time,
-        is_current=report.is_current,
-        bullets=bullets,
-        stock_answer=report.stock_answer.text if report.stock_answer_id else None,
-        exceeds_max_bullets=report.exceeds_max_bullets,
-        duplicate=duplicate,
-    )
+    return stored_receipt(report, report.bullets.count(), duplicate=True)
