@@ -5,4 +5,4 @@ class ComplianceConfig(AppConfig):
     name = "lastweek.compliance"
 
     def ready(self) -> None:
-        from lastweek.compliance import summaries  # noqa: F401  (connects the answer_stored receiver)
+        from lastweek.compliance import summaries  # noqa: F401  (connects the assignments_changed receiver)

@@ -36,7 +36,6 @@ from lastweek.compliance.models import CycleSummary, StaleUnit, UnitCycleCount
 from lastweek.directives.models import Assignment, Cycle
 from lastweek.directives.signals import assignments_changed
 from lastweek.org.models import Unit
-from lastweek.reports.actions import answer_stored
 from lastweek.reports.models import Report
 from lastweek.rows import array_placeholder
 
@@ -79,7 +78,6 @@ def _own_select(units: str = "") -> str:
 
 
 @receiver(assignments_changed)
-@receiver(answer_stored)
 def mark_stale(sender: object, units: list[tuple[int, int]], **kwargs) -> None:
     """Mark the changed units (cycle id, unit id) for recounting; runs inside the transaction that
     changed them. ON CONFLICT DO NOTHING takes no lock on an existing mark, so answers from one unit do

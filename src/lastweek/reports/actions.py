@@ -13,13 +13,13 @@ from operator import itemgetter
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, connection, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from lastweek import audit
 from lastweek.codes import CROCKFORD
 from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
+from lastweek.directives.signals import assignments_changed
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.rules import (
     Receipt,
@@ -36,18 +36,12 @@ from lastweek.reports.stock import stock_table
 from lastweek.rows import ModelColumns
 
 # What other modules import from here (`Receipt` and `SubmissionError` are defined in `rules`).
-__all__ = ["REPORT_COLUMNS", "Receipt", "SubmissionError", "answer_stored", "stock_tables", "submit"]
+__all__ = ["REPORT_COLUMNS", "Receipt", "SubmissionError", "stock_tables", "submit"]
 
 # Attempts at storing an answer, and the unique indexes whose refusal means "run again": the receipt
 # code drawn was taken, or another answer of the person became current meanwhile (see _store).
 STORE_ATTEMPTS = 5
 _RETRIED = ("receipt_code", "report_one_current")
-
-
-# Sent inside the transaction that stored answers, with `units`, their (cycle id, unit id) pairs:
-# compliance marks those units' counts stale there, so they are recounted even if the answers' own commit
-# is the last thing to happen.
-answer_stored = Signal()
 
 
 def submit(
@@ -166,7 +160,7 @@ def _store(
             f"INSERT INTO {Bullet._meta.db_table} (report_id, position, text) VALUES {rows}",
             [value for position, text in enumerate(texts, start=1) for value in (report_id, position, text)],
         )
-    answer_stored.send(sender=Report, units=[(assignment.cycle_id, assignment.unit_id)])
+    assignments_changed.send(sender=Report, units=[(assignment.cycle_id, assignment.unit_id)])
     return Receipt(
         report_id=report_id,
         receipt_code=receipt_code,

@@ -4,7 +4,7 @@ For the batch paths (mailbox import, the SMTP worker), where one `submit()` per 
 queries. The result is the rows `submit()` would write for the same answers submitted one after another
 in the same order (tests/reports/test_submit_many.py compares the two): the same validation and
 refusals, deadline rule, stock answers, flags, is_current, receipts, idempotency per source message,
-and its `answer_stored` signal inside the transaction (once, with every cycle and unit of the batch).
+and its `assignments_changed` signal inside the transaction (once, with every cycle and unit of the batch).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.db.models import Count
 
 from lastweek.codes import crockford_code
 from lastweek.directives.models import Assignment, Cycle, Directive, Mode, Policy
-from lastweek.reports.actions import REPORT_COLUMNS, answer_stored, stock_tables, submit
+from lastweek.directives.signals import assignments_changed
+from lastweek.reports.actions import REPORT_COLUMNS, stock_tables, submit
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.rules import (
     Receipt,
@@ -346,10 +347,10 @@ def _assign_receipt_codes(items: list[_Accepted]) -> None:
 
 
 def _announce(items: list[_Accepted]) -> None:
-    """`answer_stored`, as submit() sends it inside its transaction, once for the whole batch with the
+    """`assignments_changed`, as submit() sends it inside its transaction, once for the whole batch with the
     (cycle, unit) of every answer stored: what its receiver (compliance marking counts stale) reads."""
     units = {(item.submission.assignment.cycle_id, item.submission.assignment.unit_id) for item in items}
-    answer_stored.send(sender=Report, units=sorted(units))
+    assignments_changed.send(sender=Report, units=sorted(units))
 
 
 # Drawn as a verification code is (ten Crockford characters); a module name of its own, so that a
