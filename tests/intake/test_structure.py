@@ -98,3 +98,9 @@ def test_a_stateful_seven_bit_charset_is_decoded_not_read_as_ascii():
 
     assert data.isascii()
     assert decode_text(data, "ISO-2022-JP", []) == "会議"
+
+
+def test_an_rfc_2231_value_with_a_raw_8_bit_byte_is_read_not_refused():
+    # The charset's quote is missing and a raw byte stands in the value (seen in mangled mail).
+    value = "attachment; filename*=utf-8\udc80'Memo%20%E2%80%93%20lenders.doc"
+    assert parameters(value)["filename"].endswith("Memo – lenders.doc")

@@ -164,7 +164,9 @@ def _rfc2231(chunks: list[tuple[int, str, bool]]) -> str:
         if encoded and position == 0 and text.count("'") >= 2:
             charset, _, text = text.split("'", 2)
             charset = charset or "utf-8"
-        data += unquote_to_bytes(text) if encoded else text.encode("utf-8", "surrogateescape")
+        # Bytes in, so a raw 8-bit byte in the header (kept as a surrogate) is decoded, not refused.
+        raw = text.encode("utf-8", "surrogateescape")
+        data += unquote_to_bytes(raw) if encoded else raw
     try:
         return data.decode(charset, errors="replace")
     except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
