@@ -26,11 +26,12 @@ User = AbstractBaseUser | AnonymousUser | None
 
 
 class OkrError(Exception):
-    """A change that was not made: `message` says why, `field` names the input at fault when one is."""
+    """A change that was not made: `message` says why, `field` names the input at fault when one is, and
+    `code` is stable for programs (the API answers it)."""
 
-    def __init__(self, message: str, field: str = "") -> None:
+    def __init__(self, message: str, field: str = "", code: str = "inconsistent") -> None:
         super().__init__(message)
-        self.message, self.field = message, field
+        self.message, self.field, self.code = message, field, code
 
 
 # Alignment
@@ -188,9 +189,13 @@ def check_in(
     value = Decimal(value)
     errors = metric_errors(key_result.metric, None, None, value)
     if errors:
-        raise OkrError(next(iter(errors.values())), field="value")
+        raise OkrError(next(iter(errors.values())), field="value", code="value_outside_metric")
     if not 1 <= int(confidence) <= 10:
-        raise OkrError("Confidence is from 1 (unlikely) to 10 (certain).", field="confidence")
+        raise OkrError(
+            "Confidence is from 1 (unlikely) to 10 (certain).",
+            field="confidence",
+            code="confidence_out_of_range",
+        )
     at = at or timezone.now()
     entry = CheckIn.objects.create(
         key_result=key_result,
@@ -246,9 +251,13 @@ def link_bullet(bullet: models.Model, key_result: KeyResult | None, *, actor: Us
     """Link one of the actor's own bullets to a key result visible to them (None removes the link)."""
     author = bullet.report.employee
     if actor is None or not actor.is_authenticated or author.user_id != actor.pk:
-        raise OkrError("Only the bullet's author links it to a key result.", field="bullet")
+        raise OkrError(
+            "Only the bullet's author links it to a key result.", field="bullet", code="not_author"
+        )
     if key_result is not None and not KeyResult.objects.visible_to(actor).filter(pk=key_result.pk).exists():
-        raise OkrError("That key result is not one you can see.", field="key_result")
+        raise OkrError(
+            "That key result is not one you can see.", field="key_result", code="unknown_key_result"
+        )
     bullet.key_result = key_result
     bullet.key_result_linked_at = timezone.now() if key_result is not None else None
     bullet.save(update_fields=["key_result", "key_result_linked_at"])
