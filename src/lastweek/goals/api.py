@@ -1,24 +1,35 @@
 """The goals API (mounted at /api/goals/): objectives and key results, check-ins, bullet links.
 
 Scoped like the pages, by access.okrs: objectives outside the caller's agencies do not exist for
-them (404), changes they may not make are refused (403), inconsistent input is a 400 naming the field.
+them (404), changes they may not make are refused (403), input inconsistent with what is stored (a value
+outside the key result's metric) is a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from typing import Annotated
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from lastweek.api_contract import ApiError, Id, OptionalId, body_integer, refusals, text
 from lastweek.goals import actions
 from lastweek.goals.models import KeyResult, Objective
 
 router = Router(tags=["goals"])
 PAGE_LIMIT = 200
+# A check-in's value is stored with 2 decimals in 14 digits: more decimals are rounded, more digits refused.
+MAX_VALUE = Decimal("999999999999.99")
+# The value as text: an optional minus, up to 12 digits, up to 2 decimals ("1500", "-2.5", "97.25").
+VALUE_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+# Filters: an agency's code (a 16-character column), a period as 2026-Q4 or 2026; "" filters nothing.
+AgencyFilter = text(16)
+PeriodFilter = text(pattern="^([0-9]{4}(-Q[1-4])?)?$")
 
 
 class KeyResultOut(Schema):
@@ -70,10 +81,33 @@ class ObjectiveDetail(ObjectiveOut):
         return list(obj.key_results.order_by("position"))
 
 
+def _check_in_value(value: object) -> object:
+    # Decimal() takes "1e3", " 7 " and True; the schema promises a JSON number or VALUE_PATTERN's text.
+    if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(VALUE_PATTERN, value)):
+        raise PydanticCustomError("decimal_type", 'Send a number, or its digits as text ("97.25").')
+    return value
+
+
+CheckInValue = Annotated[
+    Decimal,
+    BeforeValidator(_check_in_value),
+    Field(ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": -float(MAX_VALUE), "maximum": float(MAX_VALUE)},
+                {"type": "string", "pattern": VALUE_PATTERN},
+            ],
+            "description": "The key result's value now; stored with 2 decimals.",
+        }
+    ),
+]
+
+
 class CheckInIn(Schema):
-    value: Decimal
-    confidence: int = Field(ge=1, le=10)
-    comment: str = ""
+    value: CheckInValue
+    confidence: body_integer(1, 10)
+    comment: text() = ""
 
 
 class CheckInOut(Schema):
@@ -96,7 +130,10 @@ class CheckInOut(Schema):
 
 @router.get("/objectives", response=list[ObjectiveOut])
 def list_objectives(
-    request: HttpRequest, agency: str = "", period: str = "", unit_id: int | None = None
+    request: HttpRequest,
+    agency: AgencyFilter = "",
+    period: PeriodFilter = "",
+    unit_id: OptionalId = None,
 ) -> list[Objective]:
     """Objectives visible to the caller, newest period first (at most 200; narrow with the filters)."""
     objectives = Objective.objects.visible_to(request.user).select_related("agency")
@@ -110,27 +147,40 @@ def list_objectives(
     return list(objectives.order_by("-period", "code")[:PAGE_LIMIT])
 
 
-@router.get("/objectives/{objective_id}", response=ObjectiveDetail)
-def get_objective(request: HttpRequest, objective_id: int) -> Objective:
-    return get_object_or_404(
-        Objective.objects.visible_to(request.user).select_related("agency"), pk=objective_id
+@router.get("/objectives/{objective_id}", response={200: ObjectiveDetail, **refusals(404)})
+def get_objective(request: HttpRequest, objective_id: Id) -> Objective:
+    objective = (
+        Objective.objects.visible_to(request.user).select_related("agency").filter(pk=objective_id).first()
     )
+    if objective is None:
+        raise ApiError(404, "not_found", "No objective with that id is visible to you.", "objective_id")
+    return objective
 
 
-@router.get("/key-results/{key_result_id}/check-ins", response=list[CheckInOut])
-def list_check_ins(request: HttpRequest, key_result_id: int):
-    key_result = get_object_or_404(KeyResult.objects.visible_to(request.user), pk=key_result_id)
+@router.get("/key-results/{key_result_id}/check-ins", response={200: list[CheckInOut], **refusals(404)})
+def list_check_ins(request: HttpRequest, key_result_id: Id):
+    key_result = _key_result(request, key_result_id)
     return list(key_result.check_ins.select_related("key_result__objective", "recorded_by"))
 
 
-@router.post("/key-results/{key_result_id}/check-ins", response={201: CheckInOut})
-def create_check_in(request: HttpRequest, key_result_id: int, payload: CheckInIn):
-    key_result = get_object_or_404(
-        KeyResult.objects.visible_to(request.user).select_related("objective"), pk=key_result_id
-    )
+@router.post("/key-results/{key_result_id}/check-ins", response={201: CheckInOut, **refusals(400, 403, 404)})
+def create_check_in(request: HttpRequest, key_result_id: Id, payload: CheckInIn):
+    key_result = _key_result(request, key_result_id)
     if not key_result.check_in_allowed(request.user):
-        raise HttpError(403, "Only the key result's owner and the objective's editors check in.")
+        raise ApiError(403, "not_editor", "Only the key result's owner and the objective's editors check in.")
     entry = actions.check_in(
         key_result, payload.value, confidence=payload.confidence, comment=payload.comment, actor=request.user
     )
     return Status(201, entry)
+
+
+def _key_result(request: HttpRequest, key_result_id: int) -> KeyResult:
+    found = (
+        KeyResult.objects.visible_to(request.user)
+        .select_related("objective")
+        .filter(pk=key_result_id)
+        .first()
+    )
+    if found is None:
+        raise ApiError(404, "not_found", "No key result with that id is visible to you.", "key_result_id")
+    return found

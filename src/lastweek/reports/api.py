@@ -3,25 +3,28 @@ their answer and reading their own answers. Mounted at /api/ (see api/api.py).
 
 A client reads only the caller's own reports: someone else's is not found (404), whoever asks and
 whatever the id. Submissions go through `reports.submit()`; refusals are 400 (the content: empty, too many
-bullets, too long, with the field, e.g. `bullets.2`) or 409 (the week: closed, or paused for the caller).
+bullets, too long, with the field, e.g. `bullets.2`) or 409 (the week: closed, or paused for the caller),
+each with its code (api/errors.py). The schema states the rules an answer's shape follows: bullets or a
+stock answer, not both, at least one bullet with text, no NUL character.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Header, Router, Schema, Status
-from ninja.errors import HttpError
+from pydantic import ConfigDict
 
 from lastweek.access.scopes import linked_employee, owned_directive_filter
+from lastweek.api_contract import ApiError, BodyId, Id, OptionalId, refusals, text
 from lastweek.directives.models import Cycle, Directive
 from lastweek.goals import actions as goal_actions
 from lastweek.goals.models import KeyResult
 from lastweek.reports import submit
-from lastweek.reports.actions import Receipt, SubmissionError
+from lastweek.reports.actions import Receipt
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.own import (
     assignment_reason,
@@ -32,8 +35,16 @@ from lastweek.reports.own import (
 
 router = Router(tags=["reports"])
 PAGE_LIMIT = 200
-# Refusals about the week rather than the content of the answer.
-CONFLICTS = {"closed", "paused"}
+# What the API takes in one answer, whatever the directive: 50 bullets of 2,000 characters. A directive's
+# own limits (`max_bullets`, `max_bullet_length`, 5 and 600 by default) are refused with 400
+# (too_many_bullets, bullet_too_long): the schema cannot know them. The most such an answer can weigh as
+# JSON (12 bytes a character, escaped) stays under the 2.5 MB a request body may have.
+MAX_BULLETS = 50
+MAX_BULLET_LENGTH = 2000
+# A character that str.strip() keeps: submit() ignores bullets without one.
+NOT_BLANK = "[^" + "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace()) + "]"
+# The state of a week, to list only the open or the closed ones ("" lists both).
+StateFilter = Literal["", "open", "closed"]
 
 
 class StockAnswerOut(Schema):
@@ -107,9 +118,36 @@ class ReportOut(Schema):
         return list(obj.bullets.all())
 
 
+def _bullets_or_stock_answer(schema: dict[str, Any]) -> None:
+    """One of: bullets, at least one with text (blank ones are ignored), or a stock answer (with no
+    bullets, or an empty list). submit_report() refuses anything else with 400."""
+    schema["oneOf"] = [
+        {
+            "title": "Bullets",
+            "required": ["bullets"],
+            "properties": {
+                "bullets": {"contains": {"type": "string", "pattern": NOT_BLANK}},
+                "stock_answer_id": {"type": "null"},
+            },
+        },
+        {
+            "title": "Stock answer",
+            "required": ["stock_answer_id"],
+            "properties": {"stock_answer_id": {"type": "integer"}, "bullets": {"maxItems": 0}},
+        },
+    ]
+
+
 class SubmissionIn(Schema):
-    bullets: list[str] = Field(default_factory=list, description="One accomplishment per item.")
-    stock_answer_id: int | None = Field(
+    model_config = ConfigDict(json_schema_extra=_bullets_or_stock_answer)
+
+    bullets: list[text(MAX_BULLET_LENGTH)] = Field(
+        default_factory=list,
+        max_length=MAX_BULLETS,
+        description="One accomplishment per item, within the directive's `max_bullets` and "
+        "`max_bullet_length` (400 beyond them).",
+    )
+    stock_answer_id: BodyId | None = Field(
         default=None, description="Instead of bullets: one of the directive's stock answers."
     )
 
@@ -128,14 +166,8 @@ class ReceiptOut(Schema):
     message: str
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-    code: str | None = None
-
-
 class BulletLinkIn(Schema):
-    key_result_id: int | None
+    key_result_id: BodyId | None = Field(description="A key result you can see; null removes the link.")
 
 
 class LinkedBulletOut(Schema):
@@ -168,7 +200,9 @@ def list_directives(request: HttpRequest) -> list[Directive]:
 
 
 @router.get("/cycles", response=list[CycleOut])
-def list_cycles(request: HttpRequest, state: str = "", directive_id: int | None = None) -> list[Cycle]:
+def list_cycles(
+    request: HttpRequest, state: StateFilter = "", directive_id: OptionalId = None
+) -> list[Cycle]:
     """Weeks of the directives above, newest first (at most 200; `state=open` for the open ones)."""
     cycles = Cycle.objects.filter(directive__in=_visible_directives(request))
     if state:
@@ -179,7 +213,7 @@ def list_cycles(request: HttpRequest, state: str = "", directive_id: int | None 
 
 
 @router.get("/me/assignments", response=list[AssignmentOut])
-def my_assignments(request: HttpRequest, state: str = ""):
+def my_assignments(request: HttpRequest, state: StateFilter = ""):
     """The caller's own assignments, newest week first: whether they are asked, why, and by when."""
     assignments = own_assignments(request.user)
     if state:
@@ -192,7 +226,7 @@ def _own_reports(request: HttpRequest):
 
 
 @router.get("/me/reports", response=list[ReportOut])
-def my_reports(request: HttpRequest, cycle_id: int | None = None) -> list[Report]:
+def my_reports(request: HttpRequest, cycle_id: OptionalId = None) -> list[Report]:
     """Every answer the caller sent (history), newest first; `cycle_id` narrows to one week."""
     reports = _own_reports(request)
     if cycle_id is not None:
@@ -200,51 +234,56 @@ def my_reports(request: HttpRequest, cycle_id: int | None = None) -> list[Report
     return list(reports.order_by("-received_at", "-id")[:PAGE_LIMIT])
 
 
-@router.get("/me/reports/{report_id}", response={200: ReportOut, 404: ErrorOut})
-def my_report(request: HttpRequest, report_id: int):
+@router.get("/me/reports/{report_id}", response={200: ReportOut, **refusals(404)})
+def my_report(request: HttpRequest, report_id: Id) -> Report:
     """One of the caller's answers; anyone else's is not found."""
     report = _own_reports(request).filter(pk=report_id).first()
     if report is None:
-        return Status(404, {"detail": "You have no report with that id."})
+        raise ApiError(404, "not_found", "You have no report with that id.", "report_id")
     return report
 
 
-@router.get("/cycles/{cycle_id}/report", response={200: ReportOut, 404: ErrorOut})
-def my_current_report(request: HttpRequest, cycle_id: int):
+@router.get("/cycles/{cycle_id}/report", response={200: ReportOut, **refusals(404)})
+def my_current_report(request: HttpRequest, cycle_id: Id) -> Report:
     """The caller's answer that counts for one week."""
     report = _own_reports(request).filter(cycle_id=cycle_id, is_current=True).first()
     if report is None:
-        return Status(404, {"detail": "You have no answer for that cycle yet."})
+        raise ApiError(404, "not_found", "You have no answer for that cycle yet.", "cycle_id")
     return report
 
 
 @router.post(
-    "/cycles/{cycle_id}/report",
-    response={201: ReceiptOut, 200: ReceiptOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    "/cycles/{cycle_id}/report", response={201: ReceiptOut, 200: ReceiptOut, **refusals(400, 404, 409)}
 )
 def submit_report(
     request: HttpRequest,
-    cycle_id: int,
+    cycle_id: Id,
     payload: SubmissionIn,
     idempotency_key: str = Header("", alias="Idempotency-Key", max_length=200),
 ):
     """Submit the caller's answer for a week: bullets, or a stock answer. 201 with the receipt; a retry
     with the same `Idempotency-Key` header returns the first receipt (200) and stores nothing more."""
     if linked_employee(request.user) is None:
-        raise HttpError(404, "This account is not linked to anyone on the roster.")
+        raise ApiError(404, "not_on_roster", "This account is not linked to anyone on the roster.")
     assignment = own_assignment(request.user, cycle_id)
     if assignment is None:
-        return Status(404, {"detail": "You are not asked in that cycle.", "field": "cycle_id"})
+        raise ApiError(404, "not_asked", "You are not asked in that cycle.", "cycle_id")
     bullets = payload.bullets
     if payload.stock_answer_id is not None:
         if bullets:
-            return Status(
-                400, {"detail": "Send bullets or a stock answer, not both.", "field": "stock_answer_id"}
+            raise ApiError(
+                400,
+                "bullets_and_stock_answer",
+                "Send bullets or a stock answer, not both.",
+                "stock_answer_id",
             )
         stock = assignment.cycle.directive.stock_answers.filter(pk=payload.stock_answer_id).first()
         if stock is None:
-            return Status(
-                400, {"detail": "No stock answer of this directive has that id.", "field": "stock_answer_id"}
+            raise ApiError(
+                400,
+                "unknown_stock_answer",
+                "No stock answer of this directive has that id.",
+                "stock_answer_id",
             )
         bullets = [stock.text]
     receipt = submit(
@@ -260,25 +299,31 @@ def submit_report(
 
 # The path stays under /goals/ where clients first found it; the bullet is the caller's own answer, so
 # the operation lives with the reports.
-@router.put("/goals/bullets/{bullet_id}/key-result", response=LinkedBulletOut, tags=["goals"])
-def link_bullet(request: HttpRequest, bullet_id: int, payload: BulletLinkIn) -> Bullet:
+@router.put(
+    "/goals/bullets/{bullet_id}/key-result",
+    response={200: LinkedBulletOut, **refusals(400, 404)},
+    tags=["goals"],
+)
+def link_bullet(request: HttpRequest, bullet_id: Id, payload: BulletLinkIn) -> Bullet:
     """Link one of your own bullets to a key result you can see (null removes the link)."""
-    bullet = get_object_or_404(
-        Bullet.objects.select_related("report__employee"), pk=bullet_id, report__employee__user=request.user
+    bullet = (
+        Bullet.objects.select_related("report__employee")
+        .filter(pk=bullet_id, report__employee__user=request.user)
+        .first()
     )
+    if bullet is None:
+        raise ApiError(404, "not_found", "You have no bullet with that id.", "bullet_id")
     key_result = None
     if payload.key_result_id is not None:
         key_result = KeyResult.objects.visible_to(request.user).filter(pk=payload.key_result_id).first()
         if key_result is None:
             raise goal_actions.OkrError(
-                "No key result with that id is visible to you.", field="key_result_id"
+                "No key result with that id is visible to you.",
+                field="key_result_id",
+                code="unknown_key_result",
             )
     return goal_actions.link_bullet(bullet, key_result, actor=request.user)
 
 
 def _receipt_body(receipt: Receipt) -> dict:
     return {**receipt.__dict__, "message": receipt.message}
-
-
-def submission_error_status(error: SubmissionError) -> int:
-    return 409 if error.code in CONFLICTS else 400
