@@ -37,3 +37,10 @@ def test_ci_runs_the_readme_test_command():
         line for line in (ROOT / ".ci/run").read_text().splitlines() if line and not line.startswith("#")
     ]
     assert "make test" in steps
+
+
+def test_every_api_error_code_is_in_the_table_of_the_web_docs():
+    from lastweek.api.errors import CODES
+
+    rows = re.findall(r"^\| (\d{3}) \| `(\w+)` \| (.+) \|$", (ROOT / "docs/web.md").read_text(), re.M)
+    assert {code: (int(status), meaning) for status, code, meaning in rows} == CODES
