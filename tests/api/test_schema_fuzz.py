@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 def quiet_server(caplog):
     """Thousands of refusals are the point here, not news: Django logs each one as a warning."""
     caplog.set_level(logging.ERROR, logger="django.request")
+    caplog.set_level(logging.ERROR, logger="django.security.csrf")
 
 
 class Served:
