@@ -4,6 +4,7 @@ automatic replies and bounces; refusals; duplicates; reprocessing."""
 import pytest
 from django.core.management import call_command
 
+from lastweek.directives.actions import close_cycle
 from lastweek.intake.actions import process_stored, store_raw
 from lastweek.intake.models import InboundMessage
 from lastweek.mail import reply_address
@@ -170,10 +171,17 @@ def test_a_bounce_without_token_is_matched_by_the_bounced_message_id(cycle):
     assert assignment(cycle, "bob").bounced_at is not None
 
 
-def test_a_paused_persons_answer_is_refused_with_the_reason(cycle):
+def test_a_paused_persons_answer_is_kept_as_a_voluntary_one(cycle):
     message = receive(answer_by_token(cycle, "carol", "c1@x"))
-    assert (message.state, message.reason) == (State.REFUSED, "paused")
-    assert "paused" in message.detail
+    assert message.state == State.ATTRIBUTED
+    assert Report.objects.get().employee.first_name.lower() == "carol"
+
+
+def test_an_answer_to_a_closed_week_is_refused_with_the_reason(cycle):
+    close_cycle(cycle)
+    message = receive(answer_by_token(cycle, "alice", "closed@x"))
+    assert (message.state, message.reason) == (State.REFUSED, "closed")
+    assert "closed" in message.detail
     assert not Report.objects.exists()
 
 

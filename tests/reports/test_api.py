@@ -87,9 +87,10 @@ def test_a_closed_week_is_a_409(client, casey, cycle):
     assert response.status_code == 409 and response.json()["code"] == "closed"
 
 
-def test_a_paused_caller_is_told_why_with_a_409(client, pat, cycle):
+def test_a_paused_callers_answer_is_taken_as_a_voluntary_one_as_on_the_page(client, pat, cycle):
     response = post(client, f"/api/cycles/{cycle.pk}/report", {"bullets": ["Work"]}, **bearer(pat))
-    assert response.status_code == 409 and "Pending a legal review." in response.json()["detail"]
+    assert response.status_code == 201
+    assert response.json()["asked"] is False and "never counts" in response.json()["message"]
 
 
 def test_an_answer_after_the_deadline_is_taken_and_marked_late(client, casey, cycle):

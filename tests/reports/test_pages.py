@@ -118,17 +118,18 @@ def test_a_closed_week_takes_no_answer_from_the_page(client, casey, cycle):
     assert "is closed" in client.get(response["Location"]).content.decode()
 
 
-def test_a_paused_employee_sees_why_and_no_form(client, pat, cycle):
+def test_a_paused_employee_sees_why_and_that_an_answer_would_be_voluntary(client, pat, cycle):
     client.force_login(pat.user)
     page = client.get(f"/report/{cycle.pk}/").content.decode()
     assert "paused this request" in page and "Pending a legal review." in page
-    assert "Submit answer" not in page
+    assert "never counts for or against you" in page and "Submit answer" in page
 
 
-def test_a_paused_employee_cannot_post_an_answer(client, pat, cycle):
+def test_a_paused_employees_answer_is_kept_as_a_voluntary_one_as_by_the_api(client, pat, cycle):
     client.force_login(pat.user)
-    answer_form(client, cycle, "Work")
-    assert not Report.objects.exists()
+    response = answer_form(client, cycle, "Work")
+    assert response.status_code == 302 and Report.objects.filter(employee=pat).count() == 1
+    assert "never counts for or against you" in client.get(response["Location"]).content.decode()
 
 
 def test_an_exempt_employee_sees_the_exemptions_reason(client, directive, casey, morgan):

@@ -2,6 +2,7 @@
 database): whether the week takes the answer, the bullets, on time or late, stock answers, which answer
 counts, and receipts."""
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from lastweek.reports.rules import (
     Receipt,
     SubmissionError,
     answer_texts,
+    asked,
     check_limits,
     check_open,
     is_on_time,
@@ -56,19 +58,18 @@ def test_past_its_closing_time_a_week_takes_no_answer_before_it_is_marked_closed
     assert refusal(check_open, WEEK, False, CLOSES, CLOSES + dt.timedelta(microseconds=1)).code == "closed"
 
 
-def test_a_paused_request_takes_no_answer_and_says_why():
-    error = refusal(check_open, WEEK, False, CLOSES, DUE, True, "Pending a legal review.")
-    assert error.code == "paused"
-    assert "paused this request (Pending a legal review.). Nothing was recorded." in error.message
+def test_a_paused_or_exempt_person_is_not_asked_but_may_answer():
+    # check_open has no say on the person's mode: only the week's state refuses.
+    check_open(WEEK, False, CLOSES, DUE)
+    assert not asked("paused") and not asked("exempt")
+    assert asked("required") and asked("voluntary")
 
 
-def test_a_request_paused_without_a_reason_says_only_that_it_is_paused():
-    error = refusal(check_open, WEEK, False, CLOSES, DUE, True, "")
-    assert error.message == "Your organization has paused this request. Nothing was recorded."
-
-
-def test_a_closed_week_is_the_reason_given_when_the_request_is_paused_too():
-    assert refusal(check_open, WEEK, True, CLOSES, DUE, True, "Agency review").code == "closed"
+def test_the_receipt_of_an_answer_not_asked_for_says_it_never_counts():
+    receipt = stored_receipt(stored(), 2)
+    voluntary = dataclasses.replace(receipt, asked=False)
+    assert "never counts for or against you" in voluntary.message
+    assert "never counts" not in receipt.message
 
 
 # The bullets.

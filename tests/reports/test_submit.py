@@ -147,13 +147,14 @@ def test_a_stock_answer_is_recognised_whatever_the_case_spacing_or_quotes(people
     assert other.stock_answer is None
 
 
-def test_a_paused_person_cannot_submit_and_is_told_why(people, agency):
+def test_a_paused_persons_answer_is_kept_as_a_voluntary_one(people, agency):
     directive = DirectiveFactory()
     assignment = assignment_of(people["new_york"], directive)
     set_policy(directive, agency=agency, mode=Mode.PAUSED, reason="Agency review", actor=None)
     assignment.refresh_from_db()
-    with pytest.raises(SubmissionError, match="paused this request \\(Agency review\\)"):
-        submit(assignment, ["Work"], channel="web")
+    receipt = submit(assignment, ["Work"], channel="web")
+    assert receipt.asked is False and "never counts for or against you" in receipt.message
+    assert Report.objects.filter(assignment=assignment).count() == 1
 
 
 def test_a_closed_cycle_takes_no_answers(people):

@@ -45,7 +45,6 @@ CODES: dict[str, tuple[int, str]] = {
         "The path does not take that method; the `Allow` header lists those it does.",
     ),
     "closed": (409, "The week is closed: answers are no longer taken."),
-    "paused": (409, "The caller's organization paused the request (the reason is in `detail`)."),
     "body_too_large": (413, "The body is larger than the server takes (2.5 MB)."),
     "invalid": (422, "The request does not match the schema; `field` names the input, `detail` says how."),
 }
@@ -61,7 +60,7 @@ STORED_DATA_CODES = frozenset(
     }
 )
 # Refusals about the week rather than the content of an answer.
-CONFLICTS = frozenset({"closed", "paused"})
+CONFLICTS = frozenset({"closed"})
 NOT_AUTHENTICATED = (
     "Sign in: send `Authorization: Bearer TOKEN` with a personal API token (create one at /tokens/), "
     "or use the site's session."

@@ -18,13 +18,14 @@ from django.utils.crypto import get_random_string
 
 from lastweek import audit
 from lastweek.codes import CROCKFORD
-from lastweek.directives.models import Assignment, Cycle, Mode, StockAnswer
+from lastweek.directives.models import Assignment, Cycle, StockAnswer
 from lastweek.directives.signals import assignments_changed
 from lastweek.reports.models import Bullet, Channel, Report
 from lastweek.reports.rules import (
     Receipt,
     SubmissionError,
     answer_texts,
+    asked,
     check_limits,
     check_open,
     is_on_time,
@@ -68,15 +69,7 @@ def submit(
         if existing is not None:
             return existing
     cycle = assignment.cycle
-    paused = assignment.mode == Mode.PAUSED
-    check_open(
-        cycle.week,
-        cycle.state == Cycle.State.CLOSED,
-        cycle.closes_at,
-        received_at,
-        paused,
-        assignment.policy.reason if paused and assignment.policy_id else "",
-    )
+    check_open(cycle.week, cycle.state == Cycle.State.CLOSED, cycle.closes_at, received_at)
     texts = answer_texts(bullets)
     directive = cycle.directive
     stock = stock_answer(texts, stock_tables([directive.pk])[directive.pk])
@@ -172,6 +165,7 @@ def _store(
         bullets=len(texts),
         stock_answer=stock[1] if stock else None,
         exceeds_max_bullets=too_many,
+        asked=asked(assignment.mode),
     )
 
 

@@ -3,9 +3,10 @@ their answer and reading their own answers. Mounted at /api/ (see api/api.py).
 
 A client reads only the caller's own reports: someone else's is not found (404), whoever asks and
 whatever the id. Submissions go through `reports.submit()`; refusals are 400 (the content: empty, too many
-bullets, too long, with the field, e.g. `bullets.2`) or 409 (the week: closed, or paused for the caller),
-each with its code (api/errors.py). The schema states the rules an answer's shape follows: bullets or a
-stock answer, not both, at least one bullet with text, no NUL character.
+bullets, too long, with the field, e.g. `bullets.2`) or 409 (the week is closed), each with its code
+(api/errors.py). A paused or exempt caller's answer is taken as a voluntary one (`asked: false`). The
+schema states the rules an answer's shape follows: bullets or a stock answer, not both, at least one
+bullet with text, no NUL character.
 """
 
 from __future__ import annotations
@@ -163,6 +164,10 @@ class ReceiptOut(Schema):
     bullets: int
     stock_answer: str | None
     duplicate: bool
+    asked: bool = Field(
+        description="False when the caller's request is paused or they are exempt: the answer is kept as a "
+        "voluntary one that never counts for or against them."
+    )
     message: str
 
 

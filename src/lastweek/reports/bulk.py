@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
 from lastweek.codes import crockford_code
-from lastweek.directives.models import Assignment, Cycle, Directive, Mode, Policy
+from lastweek.directives.models import Assignment, Cycle, Directive
 from lastweek.directives.signals import assignments_changed
 from lastweek.reports.actions import REPORT_COLUMNS, stock_tables, submit
 from lastweek.reports.models import Bullet, Channel, Report
@@ -27,6 +27,7 @@ from lastweek.reports.rules import (
     Standing,
     SubmissionError,
     answer_texts,
+    asked,
     check_limits,
     check_open,
     is_on_time,
@@ -43,7 +44,7 @@ except ImportError:  # pragma: no cover
 
 # The states the rules are told of, as plain strings: reading an enum member off its class costs about
 # 70 ns, twice per answer.
-_CLOSED, _PAUSED = Cycle.State.CLOSED.value, Mode.PAUSED.value
+_CLOSED = Cycle.State.CLOSED.value
 
 # What is read of the answers that count now.
 _CURRENT = ModelColumns(Report, "r", fields=["id", "assignment", "on_time", "received_at"])
@@ -80,8 +81,7 @@ class _Accepted:
 @dataclass(slots=True)
 class AssignmentFacts:
     """What the rules read of an assignment, without a model instance per row: a batch of thousands is
-    three queries and no ORM objects. `cycle` (with its directive) and `policy` are shared by every
-    assignment that has them."""
+    two queries and no ORM objects. `cycle` (with its directive) is shared by every assignment of it."""
 
     pk: int
     cycle_id: int
@@ -91,11 +91,10 @@ class AssignmentFacts:
     due_at: dt.datetime | None
     policy_id: int | None
     cycle: Cycle
-    policy: Policy | None
 
 
 def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
-    """The assignments `submit_many()` needs, with what its rules read, in three queries."""
+    """The assignments `submit_many()` needs, with what its rules read, in two queries."""
     where, params = id_filter("id", ids)
     postgresql = connection.vendor == "postgresql"
     # PostgreSQL: the deadline as microseconds since 1970, an integer read in C; most assignments of a
@@ -109,8 +108,6 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
         )
         rows = cursor.fetchall()
     cycles = Cycle.objects.select_related("directive").in_bulk({row[1] for row in rows})
-    paused = {row[6] for row in rows if row[4] == Mode.PAUSED and row[6]}
-    policies = Policy.objects.in_bulk(paused) if paused else {}
     facts = {}
     for pk, cycle_id, employee_id, unit_id, mode, due_at, policy_id in rows:
         if due_at is not None:
@@ -124,7 +121,6 @@ def load_assignments(ids: Sequence[int]) -> dict[int, AssignmentFacts]:
             due_at,
             policy_id,
             cycles[cycle_id],
-            policies.get(policy_id),
         )
     return facts
 
@@ -230,15 +226,7 @@ def _validate(index: int, submission: Submission, stock: dict, strict: bool) -> 
     assignment = submission.assignment
     received_at = submission.received_at
     cycle = assignment.cycle
-    paused = assignment.mode == _PAUSED
-    check_open(
-        cycle.week,
-        cycle.state == _CLOSED,
-        cycle.closes_at,
-        received_at,
-        paused,
-        assignment.policy.reason if paused and assignment.policy_id else "",
-    )
+    check_open(cycle.week, cycle.state == _CLOSED, cycle.closes_at, received_at)
     texts = answer_texts(submission.bullets)
     directive: Directive = cycle.directive
     answer = stock_answer(texts, stock[directive.pk])
@@ -419,4 +407,5 @@ def _as_receipt(item: _Accepted, duplicate: bool = False) -> Receipt:
         stock_answer=item.stock_text,
         exceeds_max_bullets=item.too_many,
         duplicate=duplicate,
+        asked=asked(assignment.mode),
     )

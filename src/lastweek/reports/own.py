@@ -130,8 +130,9 @@ class Week:
 
     @property
     def can_edit(self) -> bool:
-        """An answer sent now would be on time: the form is open and prefilled."""
-        return self.asked and not self.closed and self.before_deadline
+        """An answer sent now would be on time (or, for a paused or exempt person, is taken as a
+        voluntary one while the week is open): the form is open and prefilled."""
+        return not self.closed and (self.before_deadline or not self.asked)
 
     @property
     def can_answer_late(self) -> bool:

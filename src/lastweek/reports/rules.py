@@ -28,6 +28,10 @@ class SubmissionError(Exception):
         self.code, self.message, self.field = code, message, field
 
 
+# The modes whose people are asked (directives.models.ASKED_MODES, as plain strings: no Django here).
+_ASKED = frozenset({"required", "voluntary"})
+
+
 @dataclass(frozen=True)
 class Receipt:
     report_id: int
@@ -41,36 +45,37 @@ class Receipt:
     stock_answer: str | None
     exceeds_max_bullets: bool
     duplicate: bool = False
+    # False for a paused or exempt person's answer: kept as a voluntary one, it never counts for or
+    # against them.
+    asked: bool = True
 
     @property
     def message(self) -> str:
+        if not self.asked:
+            return (
+                f"Answer for {self.week} received; receipt {self.receipt_code}. You are not asked this week, "
+                "so it is kept as a voluntary answer and never counts for or against you."
+            )
         timing = "on time" if self.on_time else "late"
         counted = "" if self.is_current else " An earlier on-time answer still counts."
         return f"Answer for {self.week} received {timing}; receipt {self.receipt_code}.{counted}"
 
 
-def check_open(
-    week: str,
-    closed: bool,
-    closes_at: dt.datetime,
-    received_at: dt.datetime,
-    paused: bool = False,
-    pause_reason: str = "",
-) -> None:
-    """Refuse an answer the week does not take: the week is closed, or the person's request is paused
-    (`pause_reason`, the pausing policy's reason, is told when there is one).
+def check_open(week: str, closed: bool, closes_at: dt.datetime, received_at: dt.datetime) -> None:
+    """Refuse an answer the week does not take: the week is closed (or past its closing time).
 
-    An exempt or voluntary person may answer; only a pause refuses."""
+    Everyone in the week may answer while it is open: a required or voluntary person as asked, and a
+    paused or exempt one too, whose answer is kept as a voluntary one that never counts for or against
+    them (`asked()` is false for them)."""
     # Past its closing time a week is closed, whether or not the schedule has marked it yet.
     if closed or received_at > closes_at:
         raise SubmissionError("closed", f"Week {week} is closed; answers are no longer taken.")
-    if paused:
-        raise SubmissionError(
-            "paused",
-            f"Your organization has paused this request ({pause_reason}). Nothing was recorded."
-            if pause_reason
-            else "Your organization has paused this request. Nothing was recorded.",
-        )
+
+
+def asked(mode: str) -> bool:
+    """Whether a person in this mode is asked (required or voluntary); a paused or exempt person's
+    answer is taken, but as a voluntary one outside every figure."""
+    return mode in _ASKED
 
 
 def answer_texts(bullets: Iterable[str]) -> list[str]:
